@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set everything up, then run the whole suite (lint, types, tests) against real gearmand.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+echo "== ruff";  "$VENV/bin/ruff" check gearman_cffi build_ffi.py setup.py
+echo "== mypy";  "$VENV/bin/mypy" gearman_cffi
+echo "== pytest"
+"$PY" -m pytest tests "$@"
