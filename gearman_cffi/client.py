@@ -261,18 +261,29 @@ class Client:
             raise error
 
     def _reset(self) -> None:
-        """Replace the C client with a clone and re-add the pending tasks to it."""
+        """Replace the C client with a clone and re-add the pending tasks to it.
+
+        All or nothing: if a task cannot be re-added the clone is dropped and the
+        old client (with every task) stays as it was."""
         old = self._ptr
         new = _allocated(lib.gearman_client_clone(ffi.NULL, old))
-        for task in self._pending:
-            task._ptr = Client._add_c_task(
-                new,
-                task.priority,
-                task.function_name.encode("utf-8", "surrogateescape"),
-                task.unique.encode("utf-8", "surrogateescape"),
-                task._workload,
-                0 if task._workload == ffi.NULL else len(task._workload),
-            )
+        try:
+            c_tasks = [
+                Client._add_c_task(
+                    new,
+                    task.priority,
+                    task.function_name.encode("utf-8", "surrogateescape"),
+                    task.unique.encode("utf-8", "surrogateescape"),
+                    task._workload,
+                    0 if task._workload == ffi.NULL else len(task._workload),
+                )
+                for task in self._pending
+            ]
+        except BaseException:
+            lib.gearman_client_free(new)
+            raise
+        for task, c_task in zip(self._pending, c_tasks):
+            task._ptr = c_task
         self._ptr = new
         lib.gearman_client_free(old)
 
