@@ -94,6 +94,10 @@ def timeout_ms(seconds: object) -> int:
         return -1
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(seconds).__name__}")
+    try:
+        seconds = float(seconds)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"timeout is longer than libgearman allows ({MAX_TIMEOUT_MS} ms)") from None
     if math.isnan(seconds) or seconds <= 0:
         raise ValueError(f"timeout must be positive (or None to block), not {seconds!r}")
     if math.isinf(seconds):
