@@ -163,6 +163,8 @@ class Client:
     def echo(self, workload: arg.Workload) -> None:
         """Round-trip ``workload`` through the server (a ping)."""
         buffer, size = arg.workload(workload)
+        if not size:  # libgearman refuses both NULL and an empty buffer
+            raise ValueError("echo needs a non-empty workload")
         self._one_shot(lib.gearman_client_echo, buffer, size)
 
     # -- batches ------------------------------------------------------------------------
