@@ -127,7 +127,7 @@ def _parse_server(entry: str) -> tuple[bytes, int]:
         host, sep, rest = entry[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
             raise ValueError(f"malformed server {entry!r}")
-        port = rest[1:] or port
+        port = rest[1:] if rest else port  # "[v6]:" has an empty port, like "host:"
     elif entry.count(":") == 1:
         host, port = entry.split(":")
     if not port.isdigit():
