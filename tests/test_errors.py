@@ -114,10 +114,14 @@ def test_server_restart_between_calls(gearmand_factory: type[Gearmand], fn: str)
     assert b"after" in server.drain(fn, server.queued(fn))
 
 
+@pytest.mark.parametrize("live_first", [False, True])
 @pytest.mark.parametrize("dead_count", [1, 2])
 @pytest.mark.parametrize("form", ["list", "str"])
-def test_failover_from_dead_servers(gearmand_module: Gearmand, fn: str, form: str, dead_count: int) -> None:
-    addresses = [f"127.0.0.1:{free_port()}" for _ in range(dead_count)] + [gearmand_module.address]
+def test_failover_from_dead_servers(
+    gearmand_module: Gearmand, fn: str, form: str, dead_count: int, live_first: bool
+) -> None:
+    addresses = [f"127.0.0.1:{free_port()}" for _ in range(dead_count)]
+    addresses.insert(0 if live_first else dead_count, gearmand_module.address)
     with Client(addresses if form == "list" else ",".join(addresses), timeout=10) as client:
         client.do_background(fn, b"x")
         client.add_task_background(fn, b"y")
