@@ -7,6 +7,7 @@ uses gearman_cffi to check gearman_cffi.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -46,3 +47,17 @@ def run_python(code: str, *args: str, timeout: float = 60.0) -> subprocess.Compl
         [sys.executable, "-X", "faulthandler", "-c", code, *args],
         capture_output=True, text=True, timeout=timeout, env=env,
     )  # fmt: skip
+
+
+def admin_command(server: Gearmand, command: str) -> bytes:
+    """One line of gearmand's text protocol (e.g. ``maxqueue FN 3``), which
+    gearadmin has no option for; returns the server's reply line."""
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        sock.sendall(command.encode() + b"\n")
+        reply = b""
+        while not reply.endswith(b"\n"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return reply.strip()

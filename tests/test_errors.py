@@ -7,6 +7,7 @@ import time
 
 import pytest
 from gearmand import Gearmand, SilentServer, free_port
+from peers import admin_command
 
 import gearman_cffi
 from gearman_cffi import (
@@ -202,3 +203,23 @@ def test_return_code_names() -> None:
     assert all(not m.name.startswith("GEARMAN_") for m in ReturnCode)
     aliases = (ReturnCode.FAIL, ReturnCode.FATAL, ReturnCode.ERROR)
     assert aliases == (lib.GEARMAN_FAIL, lib.GEARMAN_FATAL, lib.GEARMAN_ERROR)
+
+
+def test_full_queue_is_a_server_error_and_retryable(gearmand: Gearmand, fn: str) -> None:
+    with Client(gearmand.address, timeout=10) as client:
+        client.do_background(fn, b"0")  # maxqueue applies to functions the server knows
+        assert admin_command(gearmand, f"maxqueue {fn} 3") == b"OK"
+        client.do_background(fn, b"1")
+        client.do_background(fn, b"2")
+        with pytest.raises(GearmanServerError) as info:
+            client.do_background(fn, b"refused")
+        assert "full" in str(info.value).lower()
+        tasks = [client.add_task_background(fn, f"task {i}") for i in range(2)]
+        with pytest.raises(GearmanServerError):
+            client.run_tasks()
+        assert client.pending_tasks == tasks and all(t.job_handle is None for t in tasks)
+        assert gearmand.queued(fn) == 3
+        assert gearmand.drain(fn, 2) == [b"0", b"1"]
+        client.run_tasks()  # room again: the same tasks go through
+        assert all(t.job_handle for t in tasks)
+    assert sorted(gearmand.drain(fn, 3)) == [b"2", b"task 0", b"task 1"]
