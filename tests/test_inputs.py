@@ -146,7 +146,8 @@ def test_bad_timeout(client: Client, closed: Client, gearmand_module: Gearmand, 
 def test_limits_themselves_are_accepted(client: Client, gearmand_module: Gearmand, fn: str) -> None:
     longest = (fn + "_" + "n" * MAX_NAME)[:MAX_NAME]
     client.do_background(longest, b"x", "u" * 63)
-    client.add_task_background(longest.encode(), "", b"v" * 63, context=object())
+    task = client.add_task_background(longest.encode(), "", b"v" * 63, context=object())
+    assert (task.function_name, task.unique) == (longest, "v" * 63)
     client.run_tasks()
     assert gearmand_module.queued(longest) == 2  # gearadmin shows the whole name
 
