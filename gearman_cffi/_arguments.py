@@ -94,6 +94,10 @@ def timeout_ms(seconds: object) -> int:
         return -1
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise TypeError(f"timeout must be a number of seconds or None, not {type(seconds).__name__}")
+    try:
+        seconds = float(seconds)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"timeout is longer than libgearman allows ({MAX_TIMEOUT_MS} ms)") from None
     if math.isnan(seconds) or seconds <= 0:
         raise ValueError(f"timeout must be positive (or None to block), not {seconds!r}")
     if math.isinf(seconds):
@@ -123,7 +127,7 @@ def _parse_server(entry: str) -> tuple[bytes, int]:
         host, sep, rest = entry[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
             raise ValueError(f"malformed server {entry!r}")
-        port = rest[1:] or port
+        port = rest[1:] if rest else port  # "[v6]:" has an empty port, like "host:"
     elif entry.count(":") == 1:
         host, port = entry.split(":")
     if not port.isdigit():

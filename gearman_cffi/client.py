@@ -63,9 +63,10 @@ class Client:
         except BaseException:
             lib.gearman_client_free(ptr)
             raise
-        self._own(ptr)
+        self._own(ptr, len(server_list))
 
-    def _own(self, ptr: Any) -> None:
+    def _own(self, ptr: Any, server_count: int) -> None:
+        self._server_count = server_count  # bounds run_tasks()'s failover retries
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
         self._ptr: Any = ptr
@@ -107,7 +108,7 @@ class Client:
         with self._locked() as ptr:
             new = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
         clone = Client.__new__(Client)
-        clone._own(new)
+        clone._own(new, self._server_count)
         return clone
 
     @contextmanager
@@ -163,6 +164,8 @@ class Client:
     def echo(self, workload: arg.Workload) -> None:
         """Round-trip ``workload`` through the server (a ping)."""
         buffer, size = arg.workload(workload)
+        if not size:  # libgearman refuses both NULL and an empty buffer
+            raise ValueError("echo needs a non-empty workload")
         self._one_shot(lib.gearman_client_echo, buffer, size)
 
     # -- batches ------------------------------------------------------------------------
@@ -209,7 +212,16 @@ class Client:
         unique (``Task.free()`` withdraws one instead).
         """
         with self._locked() as ptr:
-            self._after_network(lib.gearman_client_run_tasks(ptr))
+            rc = lib.gearman_client_run_tasks(ptr)
+            # A batch moves past a dead server only when libgearman runs it again
+            # on the same C client (one LOST_CONNECTION per dead server); a reset
+            # would start over at the dead server.  Retried tasks are never sent
+            # twice: those stuck on a broken connection end in NO_ACTIVE_FDS.
+            for _ in range(self._server_count - 1):
+                if rc != lib.GEARMAN_LOST_CONNECTION:
+                    break
+                rc = lib.gearman_client_run_tasks(ptr)
+            self._after_network(rc)
 
     @property
     def pending_tasks(self) -> list[Task]:
