@@ -11,12 +11,18 @@ Three rules keep libgearman's traps out of reach:
   C client that has pending tasks: libgearman would send those tasks too and
   drop their job handles, so such calls go through a second, task-free clone;
 * one lock serialises every C call on the client, since ``gearman_client_st``
-  is not thread-safe and cffi releases the GIL around each call.
+  is not thread-safe and cffi releases the GIL around each call;
+* network waits run in slices of at most ``_SLICE_MS`` (libgearman's non-blocking
+  mode plus ``gearman_client_wait``), so Python handles signals such as Ctrl-C
+  between slices; an interrupted wait leaves the C client in step and its tasks
+  pending (see ``_run_sliced``).
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,16 +32,53 @@ from ._libgearman import ffi, lib
 from .errors import ClientClosedError, GearmanMemoryError, check, error_from
 from .task import JobStatus, Priority, Task
 
-_DO_BACKGROUND = {
-    Priority.HIGH: lib.gearman_client_do_high_background,
-    Priority.NORMAL: lib.gearman_client_do_background,
-    Priority.LOW: lib.gearman_client_do_low_background,
-}
 _ADD_TASK_BACKGROUND = {
     Priority.HIGH: lib.gearman_client_add_task_high_background,
     Priority.NORMAL: lib.gearman_client_add_task_background,
     Priority.LOW: lib.gearman_client_add_task_low_background,
 }
+
+
+#: The longest single wait inside libgearman; signals are handled in between.
+_SLICE_MS = 100
+
+
+def _run_sliced(ptr: Any) -> int:
+    """``gearman_client_run_tasks`` that waits in slices instead of one poll().
+
+    libgearman retries poll() on EINTR, so a blocked call never returns to
+    Python for a signal.  In non-blocking mode run_tasks returns IO_WAIT instead
+    of waiting, at a point where it can simply be called again; the wait itself
+    is ``gearman_client_wait`` with a short timeout, and a slice that times out
+    changes no state.  A KeyboardInterrupt raised between slices therefore leaves
+    the C client in step: the next run_tasks picks up where this one stopped.
+    The client's own timeout bounds the time without any network activity, as
+    libgearman's does.
+    """
+    timeout_ms = lib.gearman_client_timeout(ptr)
+    lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
+    try:
+        idle_since = time.monotonic()
+        while True:
+            rc = lib.gearman_client_run_tasks(ptr)
+            if rc != lib.GEARMAN_IO_WAIT:
+                return rc  # type: ignore[no-any-return]
+            wait_ms = _SLICE_MS
+            if timeout_ms >= 0:
+                left_ms = timeout_ms - (time.monotonic() - idle_since) * 1000
+                wait_ms = max(1, min(_SLICE_MS, math.ceil(left_ms)))
+            lib.gearman_client_set_timeout(ptr, wait_ms)
+            rc = lib.gearman_client_wait(ptr)
+            lib.gearman_client_set_timeout(ptr, timeout_ms)
+            if rc == lib.GEARMAN_SUCCESS:
+                idle_since = time.monotonic()
+            elif rc != lib.GEARMAN_TIMEOUT:
+                return rc  # type: ignore[no-any-return]
+            elif timeout_ms >= 0 and (time.monotonic() - idle_since) * 1000 >= timeout_ms:
+                return rc  # type: ignore[no-any-return]
+    finally:
+        lib.gearman_client_set_timeout(ptr, timeout_ms)
+        lib.gearman_client_remove_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
 
 
 def _allocated(ptr: Any) -> Any:
@@ -147,11 +190,43 @@ class Client:
         return self._do_background(Priority.LOW, function_name, workload, unique)
 
     def _do_background(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
+        """One task run to completion on a task-free C client, waiting in slices
+        (``_run_sliced``).  If interrupted (Ctrl-C), the submission is kept as a
+        pending Task of this client, so the job the server may have created is
+        not lost: the next ``run_tasks()`` collects its handle."""
         name, unique_c = arg.function_name(function_name), arg.unique(unique)
         buffer, size = arg.workload(workload)
-        handle = ffi.new("gearman_job_handle_t")
-        self._one_shot(_DO_BACKGROUND[priority], name, unique_c, buffer, size, handle)
-        return ffi.string(handle).decode("ascii")  # type: ignore[no-any-return]
+        with self._locked() as ptr:
+            if self._pending and self._side is None:
+                self._side = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
+            target = self._side if self._pending else ptr
+            c_task = self._add_c_task(target, priority, name, unique_c, buffer, size)
+            try:
+                rc = _run_sliced(target)
+            except BaseException:
+                self._adopt(Task(self, c_task, buffer, priority, None), target)
+                raise
+            if rc != lib.GEARMAN_SUCCESS:
+                error = error_from(rc, target)
+                if target is self._side:
+                    self._free_side()
+                else:
+                    self._reset()
+                raise error
+            handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii")
+            lib.gearman_task_free(c_task)
+        return handle  # type: ignore[no-any-return]
+
+    def _adopt(self, task: Task, c_client: Any) -> None:
+        """Keep an interrupted one-shot submission as a pending task.  On the
+        main C client it stays in step (its JOB_CREATED is still to come); from
+        the side clone it is re-added with the same unique (the server coalesces
+        a re-sent unique that is still queued) and the side clone is dropped."""
+        if c_client is self._side:
+            task._ptr = Client._re_add(self._ptr, task)
+            self._free_side()
+        self._pending.append(task)
+        self._after_network(lib.GEARMAN_SUCCESS)  # settles it if already created
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the (first) server about a job handle."""
@@ -209,7 +284,12 @@ class Client:
         unique (``Task.free()`` withdraws one instead).
         """
         with self._locked() as ptr:
-            self._after_network(lib.gearman_client_run_tasks(ptr))
+            try:
+                rc = _run_sliced(ptr)
+            except BaseException:  # Ctrl-C: keep the handles already received
+                self._after_network(lib.GEARMAN_SUCCESS)
+                raise
+            self._after_network(rc)
 
     @property
     def pending_tasks(self) -> list[Task]:
@@ -265,16 +345,21 @@ class Client:
         old = self._ptr
         new = _allocated(lib.gearman_client_clone(ffi.NULL, old))
         for task in self._pending:
-            task._ptr = Client._add_c_task(
-                new,
-                task.priority,
-                task.function_name.encode("utf-8", "surrogateescape"),
-                task.unique.encode("utf-8", "surrogateescape"),
-                task._workload,
-                0 if task._workload == ffi.NULL else len(task._workload),
-            )
+            task._ptr = Client._re_add(new, task)
         self._ptr = new
         lib.gearman_client_free(old)
+
+    @staticmethod
+    def _re_add(c_client: Any, task: Task) -> Any:
+        """Add ``task`` again to ``c_client``, with the same unique and workload."""
+        return Client._add_c_task(
+            c_client,
+            task.priority,
+            task.function_name.encode("utf-8", "surrogateescape"),
+            task.unique.encode("utf-8", "surrogateescape"),
+            task._workload,
+            0 if task._workload == ffi.NULL else len(task._workload),
+        )
 
     def _withdraw(self, task: Task) -> None:
         """Task.free(): drop a task that has not been sent (see module docstring)."""
