@@ -15,12 +15,16 @@ Three rules keep libgearman's traps out of reach:
 * network waits run in slices of at most ``_SLICE_MS`` (libgearman's non-blocking
   mode plus ``gearman_client_wait``), so Python handles signals such as Ctrl-C
   between slices; an interrupted wait leaves the C client in step and its tasks
-  pending (see ``_run_sliced``).
+  pending (see ``_run_sliced``);
+* after ``fork()`` the child never touches the C clients it inherited (their
+  sockets are the parent's: freeing them would shutdown() the parent's
+  connections); it carries on with a fresh clone (``_forget_parent``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -109,6 +113,7 @@ class Client:
         self._own(ptr)
 
     def _own(self, ptr: Any) -> None:
+        self._pid = os.getpid()  # the process whose sockets the C client holds
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
         self._ptr: Any = ptr
@@ -121,7 +126,9 @@ class Client:
         lock = getattr(self, "_lock", None)
         if lock is None:  # __init__ failed before owning a client
             return
-        with lock:
+        if self._pid != os.getpid():
+            self._forget_parent()
+        with self._lock:
             ptr, self._ptr = self._ptr, None
             if ptr is None:
                 return
@@ -153,8 +160,23 @@ class Client:
         clone._own(new)
         return clone
 
+    def _forget_parent(self) -> None:
+        """First use in a forked child: drop (never free) the parent's C clients
+        and continue on a fresh clone.  The parent's pending tasks stay the
+        parent's: here they are detached, so the child never sends them."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # the parent's may have been held at fork()
+        for task in self._pending:
+            task._detach()
+        self._pending = []
+        self._side = None
+        if self._ptr is not None:
+            self._ptr = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
+
     @contextmanager
     def _locked(self) -> Iterator[Any]:
+        if self._pid != os.getpid():
+            self._forget_parent()
         with self._lock:
             if self._ptr is None:
                 raise ClientClosedError()
