@@ -18,7 +18,11 @@ Three rules keep libgearman's traps out of reach:
   pending (see ``_run_sliced``);
 * after ``fork()`` the child never touches the C clients it inherited (their
   sockets are the parent's: freeing them would shutdown() the parent's
-  connections); it carries on with a fresh clone (``_forget_parent``).
+  connections); it carries on with a fresh clone (``_forget_parent``);
+* each C client talks to one server of the list at a time: libgearman's own
+  multi-server handling loses job handles when a listed server is down (its
+  JOB_CREATED counters drift), so the Client moves on to the next server itself
+  after a failed network call, and retries at once after a failed connect.
 """
 
 from __future__ import annotations
@@ -104,15 +108,16 @@ class Client:
         timeout_ms = arg.timeout_ms(timeout)
         ptr = _allocated(lib.gearman_client_create(ffi.NULL))
         try:
-            for host, port in server_list:
-                check(lib.gearman_client_add_server(ptr, host, port), ptr)
+            check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
             lib.gearman_client_set_timeout(ptr, timeout_ms)
         except BaseException:
             lib.gearman_client_free(ptr)
             raise
-        self._own(ptr)
+        self._own(ptr, server_list, 0)
 
-    def _own(self, ptr: Any) -> None:
+    def _own(self, ptr: Any, servers: list[tuple[bytes, int]], server: int) -> None:
+        self._servers = servers  # the C client holds servers[self._server] only
+        self._server = server
         self._pid = os.getpid()  # the process whose sockets the C client holds
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
@@ -157,7 +162,7 @@ class Client:
         with self._locked() as ptr:
             new = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
         clone = Client.__new__(Client)
-        clone._own(new)
+        clone._own(new, self._servers, self._server)
         return clone
 
     def _forget_parent(self) -> None:
@@ -218,26 +223,26 @@ class Client:
         not lost: the next ``run_tasks()`` collects its handle."""
         name, unique_c = arg.function_name(function_name), arg.unique(unique)
         buffer, size = arg.workload(workload)
-        with self._locked() as ptr:
-            if self._pending and self._side is None:
-                self._side = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
-            target = self._side if self._pending else ptr
-            c_task = self._add_c_task(target, priority, name, unique_c, buffer, size)
-            try:
-                rc = _run_sliced(target)
-            except BaseException:
-                self._adopt(Task(self, c_task, buffer, priority, None), target)
-                raise
-            if rc != lib.GEARMAN_SUCCESS:
+        with self._locked():
+            for attempt in range(len(self._servers)):  # a failed connect moves on
+                if self._pending and self._side is None:
+                    self._side = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
+                target = self._side if self._pending else self._ptr
+                c_task = self._add_c_task(target, priority, name, unique_c, buffer, size)
+                try:
+                    rc = _run_sliced(target)
+                except BaseException:
+                    self._adopt(Task(self, c_task, buffer, priority, None), target)
+                    raise
+                if rc == lib.GEARMAN_SUCCESS:
+                    handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii")
+                    lib.gearman_task_free(c_task)
+                    return handle  # type: ignore[no-any-return]
                 error = error_from(rc, target)
-                if target is self._side:
-                    self._free_side()
-                else:
-                    self._reset()
-                raise error
-            handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii")
-            lib.gearman_task_free(c_task)
-        return handle  # type: ignore[no-any-return]
+                self._failed(target)  # frees c_task with its C client
+                if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
+                    raise error
+        raise AssertionError("unreachable")
 
     def _adopt(self, task: Task, c_client: Any) -> None:
         """Keep an interrupted one-shot submission as a pending task.  On the
@@ -248,7 +253,7 @@ class Client:
             task._ptr = Client._re_add(self._ptr, task)
             self._free_side()
         self._pending.append(task)
-        self._after_network(lib.GEARMAN_SUCCESS)  # settles it if already created
+        self._settle_created()  # if its job was created already
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the (first) server about a job handle."""
@@ -305,12 +310,17 @@ class Client:
         pending, so calling ``run_tasks()`` again retries them with the same
         unique (``Task.free()`` withdraws one instead).
         """
-        with self._locked() as ptr:
-            try:
-                rc = _run_sliced(ptr)
-            except BaseException:  # Ctrl-C: keep the handles already received
-                self._after_network(lib.GEARMAN_SUCCESS)
-                raise
+        with self._locked():
+            for attempt in range(len(self._servers)):  # a failed connect moves on
+                try:
+                    rc = _run_sliced(self._ptr)
+                except BaseException:  # Ctrl-C: keep the handles already received
+                    self._after_network(lib.GEARMAN_SUCCESS)
+                    raise
+                if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
+                    break
+                self._settle_created()
+                self._reset(next_server=True)
             self._after_network(rc)
 
     @property
@@ -327,7 +337,7 @@ class Client:
                 rc = call(ptr, *args)
                 if rc != lib.GEARMAN_SUCCESS:
                     error = error_from(rc, ptr)
-                    self._reset()
+                    self._failed(ptr)
                     raise error
                 return
             if self._side is None:
@@ -335,8 +345,17 @@ class Client:
             rc = call(self._side, *args)
             if rc != lib.GEARMAN_SUCCESS:
                 error = error_from(rc, self._side)
-                self._free_side()
+                self._failed(self._side)
                 raise error
+
+    def _failed(self, c_client: Any) -> None:
+        """After a failed call on ``c_client`` (the main C client or the side clone):
+        drop it, and move the main C client on to the next server."""
+        if c_client is self._side:
+            self._free_side()
+            if len(self._servers) == 1:
+                return
+        self._reset(next_server=True)
 
     def _free_side(self) -> None:
         side, self._side = self._side, None
@@ -346,7 +365,14 @@ class Client:
     def _after_network(self, rc: int) -> None:
         """After a network call: free the C tasks whose job now exists, and on
         failure swap in a fresh C client before raising."""
-        ptr = self._ptr
+        self._settle_created()
+        if rc != lib.GEARMAN_SUCCESS:
+            error = error_from(rc, self._ptr)
+            self._reset(next_server=True)
+            raise error
+
+    def _settle_created(self) -> None:
+        """Free the C tasks whose job the server created; keep the others pending."""
         if self._pending:
             waiting = []
             for task in self._pending:
@@ -357,15 +383,20 @@ class Client:
                 else:
                     waiting.append(task)
             self._pending = waiting
-        if rc != lib.GEARMAN_SUCCESS:
-            error = error_from(rc, ptr)
-            self._reset()
-            raise error
 
-    def _reset(self) -> None:
-        """Replace the C client with a clone and re-add the pending tasks to it."""
+    def _reset(self, next_server: bool = False) -> None:
+        """Replace the C client with a clone (on the next server of the list if
+        ``next_server``) and re-add the pending tasks to it."""
         old = self._ptr
         new = _allocated(lib.gearman_client_clone(ffi.NULL, old))
+        if next_server and len(self._servers) > 1:
+            self._server = (self._server + 1) % len(self._servers)
+            lib.gearman_client_remove_servers(new)
+            rc = lib.gearman_client_add_server(new, *self._servers[self._server])
+            if rc != lib.GEARMAN_SUCCESS:
+                error = error_from(rc, new)
+                lib.gearman_client_free(new)
+                raise error
         for task in self._pending:
             task._ptr = Client._re_add(new, task)
         self._ptr = new
