@@ -108,7 +108,11 @@ class Client:
         timeout_ms = arg.timeout_ms(timeout)
         ptr = _allocated(lib.gearman_client_create(ffi.NULL))
         try:
-            check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
+            for host, port in server_list:  # resolves each name: bad ones fail here
+                check(lib.gearman_client_add_server(ptr, host, port), ptr)
+            if len(server_list) > 1:  # then keep the first only (see the module docstring)
+                lib.gearman_client_remove_servers(ptr)
+                check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
             lib.gearman_client_set_timeout(ptr, timeout_ms)
         except BaseException:
             lib.gearman_client_free(ptr)
