@@ -260,7 +260,7 @@ class Client:
         self._settle_created()  # if its job was created already
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
-        """Ask the (first) server about a job handle."""
+        """Ask the server this Client currently uses (the first listed, unless it failed) about a job handle."""
         handle = ffi.new("gearman_job_handle_t", arg.job_handle(job_handle))
         flags, counts = ffi.new("bool[2]"), ffi.new("uint32_t[2]")
         self._one_shot(lib.gearman_client_job_status, handle, flags, flags + 1, counts, counts + 1)
