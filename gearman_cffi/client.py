@@ -11,12 +11,26 @@ Three rules keep libgearman's traps out of reach:
   C client that has pending tasks: libgearman would send those tasks too and
   drop their job handles, so such calls go through a second, task-free clone;
 * one lock serialises every C call on the client, since ``gearman_client_st``
-  is not thread-safe and cffi releases the GIL around each call.
+  is not thread-safe and cffi releases the GIL around each call;
+* network waits run in slices of at most ``_SLICE_MS`` (libgearman's non-blocking
+  mode plus ``gearman_client_wait``), so Python handles signals such as Ctrl-C
+  between slices; an interrupted wait leaves the C client in step and its tasks
+  pending (see ``_run_sliced``);
+* after ``fork()`` the child never touches the C clients it inherited (their
+  sockets are the parent's: freeing them would shutdown() the parent's
+  connections); it carries on with a fresh clone (``_forget_parent``);
+* each C client talks to one server of the list at a time: libgearman's own
+  multi-server handling loses job handles when a listed server is down (its
+  JOB_CREATED counters drift), so the Client moves on to the next server itself
+  after a failed network call, and retries at once after a failed connect.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,16 +40,53 @@ from ._libgearman import ffi, lib
 from .errors import ClientClosedError, GearmanMemoryError, check, error_from
 from .task import JobStatus, Priority, Task
 
-_DO_BACKGROUND = {
-    Priority.HIGH: lib.gearman_client_do_high_background,
-    Priority.NORMAL: lib.gearman_client_do_background,
-    Priority.LOW: lib.gearman_client_do_low_background,
-}
 _ADD_TASK_BACKGROUND = {
     Priority.HIGH: lib.gearman_client_add_task_high_background,
     Priority.NORMAL: lib.gearman_client_add_task_background,
     Priority.LOW: lib.gearman_client_add_task_low_background,
 }
+
+
+#: The longest single wait inside libgearman; signals are handled in between.
+_SLICE_MS = 100
+
+
+def _run_sliced(ptr: Any) -> int:
+    """``gearman_client_run_tasks`` that waits in slices instead of one poll().
+
+    libgearman retries poll() on EINTR, so a blocked call never returns to
+    Python for a signal.  In non-blocking mode run_tasks returns IO_WAIT instead
+    of waiting, at a point where it can simply be called again; the wait itself
+    is ``gearman_client_wait`` with a short timeout, and a slice that times out
+    changes no state.  A KeyboardInterrupt raised between slices therefore leaves
+    the C client in step: the next run_tasks picks up where this one stopped.
+    The client's own timeout bounds the time without any network activity, as
+    libgearman's does.
+    """
+    timeout_ms = lib.gearman_client_timeout(ptr)
+    lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
+    try:
+        idle_since = time.monotonic()
+        while True:
+            rc = lib.gearman_client_run_tasks(ptr)
+            if rc != lib.GEARMAN_IO_WAIT:
+                return rc  # type: ignore[no-any-return]
+            wait_ms = _SLICE_MS
+            if timeout_ms >= 0:
+                left_ms = timeout_ms - (time.monotonic() - idle_since) * 1000
+                wait_ms = max(1, min(_SLICE_MS, math.ceil(left_ms)))
+            lib.gearman_client_set_timeout(ptr, wait_ms)
+            rc = lib.gearman_client_wait(ptr)
+            lib.gearman_client_set_timeout(ptr, timeout_ms)
+            if rc == lib.GEARMAN_SUCCESS:
+                idle_since = time.monotonic()
+            elif rc != lib.GEARMAN_TIMEOUT:
+                return rc  # type: ignore[no-any-return]
+            elif timeout_ms >= 0 and (time.monotonic() - idle_since) * 1000 >= timeout_ms:
+                return rc  # type: ignore[no-any-return]
+    finally:
+        lib.gearman_client_set_timeout(ptr, timeout_ms)
+        lib.gearman_client_remove_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
 
 
 def _allocated(ptr: Any) -> Any:
@@ -57,16 +108,21 @@ class Client:
         timeout_ms = arg.timeout_ms(timeout)
         ptr = _allocated(lib.gearman_client_create(ffi.NULL))
         try:
-            for host, port in server_list:
+            for host, port in server_list:  # resolves each name: bad ones fail here
                 check(lib.gearman_client_add_server(ptr, host, port), ptr)
+            if len(server_list) > 1:  # then keep the first only (see the module docstring)
+                lib.gearman_client_remove_servers(ptr)
+                check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
             lib.gearman_client_set_timeout(ptr, timeout_ms)
         except BaseException:
             lib.gearman_client_free(ptr)
             raise
-        self._own(ptr, len(server_list))
+        self._own(ptr, server_list, 0)
 
-    def _own(self, ptr: Any, server_count: int) -> None:
-        self._server_count = server_count  # bounds run_tasks()'s failover retries
+    def _own(self, ptr: Any, servers: list[tuple[bytes, int]], server: int) -> None:
+        self._servers = servers  # the C client holds servers[self._server] only
+        self._server = server
+        self._pid = os.getpid()  # the process whose sockets the C client holds
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
         self._ptr: Any = ptr
@@ -79,7 +135,9 @@ class Client:
         lock = getattr(self, "_lock", None)
         if lock is None:  # __init__ failed before owning a client
             return
-        with lock:
+        if self._pid != os.getpid():
+            self._forget_parent()
+        with self._lock:
             ptr, self._ptr = self._ptr, None
             if ptr is None:
                 return
@@ -108,11 +166,26 @@ class Client:
         with self._locked() as ptr:
             new = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
         clone = Client.__new__(Client)
-        clone._own(new, self._server_count)
+        clone._own(new, self._servers, self._server)
         return clone
+
+    def _forget_parent(self) -> None:
+        """First use in a forked child: drop (never free) the parent's C clients
+        and continue on a fresh clone.  The parent's pending tasks stay the
+        parent's: here they are detached, so the child never sends them."""
+        self._pid = os.getpid()
+        self._lock = threading.Lock()  # the parent's may have been held at fork()
+        for task in self._pending:
+            task._detach()
+        self._pending = []
+        self._side = None
+        if self._ptr is not None:
+            self._ptr = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
 
     @contextmanager
     def _locked(self) -> Iterator[Any]:
+        if self._pid != os.getpid():
+            self._forget_parent()
         with self._lock:
             if self._ptr is None:
                 raise ClientClosedError()
@@ -148,14 +221,46 @@ class Client:
         return self._do_background(Priority.LOW, function_name, workload, unique)
 
     def _do_background(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
+        """One task run to completion on a task-free C client, waiting in slices
+        (``_run_sliced``).  If interrupted (Ctrl-C), the submission is kept as a
+        pending Task of this client, so the job the server may have created is
+        not lost: the next ``run_tasks()`` collects its handle."""
         name, unique_c = arg.function_name(function_name), arg.unique(unique)
         buffer, size = arg.workload(workload)
-        handle = ffi.new("gearman_job_handle_t")
-        self._one_shot(_DO_BACKGROUND[priority], name, unique_c, buffer, size, handle)
-        return ffi.string(handle).decode("ascii")  # type: ignore[no-any-return]
+        with self._locked():
+            for attempt in range(len(self._servers)):  # a failed connect moves on
+                if self._pending and self._side is None:
+                    self._side = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
+                target = self._side if self._pending else self._ptr
+                c_task = self._add_c_task(target, priority, name, unique_c, buffer, size)
+                try:
+                    rc = _run_sliced(target)
+                except BaseException:
+                    self._adopt(Task(self, c_task, buffer, priority, None), target)
+                    raise
+                if rc == lib.GEARMAN_SUCCESS:
+                    handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii")
+                    lib.gearman_task_free(c_task)
+                    return handle  # type: ignore[no-any-return]
+                error = error_from(rc, target)
+                self._failed(target)  # frees c_task with its C client
+                if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
+                    raise error
+        raise AssertionError("unreachable")
+
+    def _adopt(self, task: Task, c_client: Any) -> None:
+        """Keep an interrupted one-shot submission as a pending task.  On the
+        main C client it stays in step (its JOB_CREATED is still to come); from
+        the side clone it is re-added with the same unique (the server coalesces
+        a re-sent unique that is still queued) and the side clone is dropped."""
+        if c_client is self._side:
+            task._ptr = Client._re_add(self._ptr, task)
+            self._free_side()
+        self._pending.append(task)
+        self._settle_created()  # if its job was created already
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
-        """Ask the (first) server about a job handle."""
+        """Ask the server this Client currently uses (the first listed, unless it failed) about a job handle."""
         handle = ffi.new("gearman_job_handle_t", arg.job_handle(job_handle))
         flags, counts = ffi.new("bool[2]"), ffi.new("uint32_t[2]")
         self._one_shot(lib.gearman_client_job_status, handle, flags, flags + 1, counts, counts + 1)
@@ -211,16 +316,17 @@ class Client:
         pending, so calling ``run_tasks()`` again retries them with the same
         unique (``Task.free()`` withdraws one instead).
         """
-        with self._locked() as ptr:
-            rc = lib.gearman_client_run_tasks(ptr)
-            # A batch moves past a dead server only when libgearman runs it again
-            # on the same C client (one LOST_CONNECTION per dead server); a reset
-            # would start over at the dead server.  Retried tasks are never sent
-            # twice: those stuck on a broken connection end in NO_ACTIVE_FDS.
-            for _ in range(self._server_count - 1):
-                if rc != lib.GEARMAN_LOST_CONNECTION:
+        with self._locked():
+            for attempt in range(len(self._servers)):  # a failed connect moves on
+                try:
+                    rc = _run_sliced(self._ptr)
+                except BaseException:  # Ctrl-C: keep the handles already received
+                    self._after_network(lib.GEARMAN_SUCCESS)
+                    raise
+                if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
                     break
-                rc = lib.gearman_client_run_tasks(ptr)
+                self._settle_created()
+                self._reset(next_server=True)
             self._after_network(rc)
 
     @property
@@ -237,7 +343,7 @@ class Client:
                 rc = call(ptr, *args)
                 if rc != lib.GEARMAN_SUCCESS:
                     error = error_from(rc, ptr)
-                    self._reset()
+                    self._failed(ptr)
                     raise error
                 return
             if self._side is None:
@@ -245,8 +351,17 @@ class Client:
             rc = call(self._side, *args)
             if rc != lib.GEARMAN_SUCCESS:
                 error = error_from(rc, self._side)
-                self._free_side()
+                self._failed(self._side)
                 raise error
+
+    def _failed(self, c_client: Any) -> None:
+        """After a failed call on ``c_client`` (the main C client or the side clone):
+        drop it, and move the main C client on to the next server."""
+        if c_client is self._side:
+            self._free_side()
+            if len(self._servers) == 1:
+                return
+        self._reset(next_server=True)
 
     def _free_side(self) -> None:
         side, self._side = self._side, None
@@ -256,7 +371,14 @@ class Client:
     def _after_network(self, rc: int) -> None:
         """After a network call: free the C tasks whose job now exists, and on
         failure swap in a fresh C client before raising."""
-        ptr = self._ptr
+        self._settle_created()
+        if rc != lib.GEARMAN_SUCCESS:
+            error = error_from(rc, self._ptr)
+            self._reset(next_server=True)
+            raise error
+
+    def _settle_created(self) -> None:
+        """Free the C tasks whose job the server created; keep the others pending."""
         if self._pending:
             waiting = []
             for task in self._pending:
@@ -267,30 +389,22 @@ class Client:
                 else:
                     waiting.append(task)
             self._pending = waiting
-        if rc != lib.GEARMAN_SUCCESS:
-            error = error_from(rc, ptr)
-            self._reset()
-            raise error
 
-    def _reset(self) -> None:
-        """Replace the C client with a clone and re-add the pending tasks to it.
-
-        All or nothing: if a task cannot be re-added the clone is dropped and the
-        old client (with every task) stays as it was."""
+    def _reset(self, next_server: bool = False) -> None:
+        """Replace the C client with a clone (on the next server of the list if
+        ``next_server``) and re-add the pending tasks to it."""
         old = self._ptr
         new = _allocated(lib.gearman_client_clone(ffi.NULL, old))
-        try:
-            c_tasks = [
-                Client._add_c_task(
-                    new,
-                    task.priority,
-                    task.function_name.encode("utf-8", "surrogateescape"),
-                    task.unique.encode("utf-8", "surrogateescape"),
-                    task._workload,
-                    0 if task._workload == ffi.NULL else len(task._workload),
-                )
-                for task in self._pending
-            ]
+        if next_server and len(self._servers) > 1:
+            self._server = (self._server + 1) % len(self._servers)
+            lib.gearman_client_remove_servers(new)
+            rc = lib.gearman_client_add_server(new, *self._servers[self._server])
+            if rc != lib.GEARMAN_SUCCESS:
+                error = error_from(rc, new)
+                lib.gearman_client_free(new)
+                raise error
+        try:  # all or nothing: on failure the old client keeps every task
+            c_tasks = [Client._re_add(new, task) for task in self._pending]
         except BaseException:
             lib.gearman_client_free(new)
             raise
@@ -298,6 +412,18 @@ class Client:
             task._ptr = c_task
         self._ptr = new
         lib.gearman_client_free(old)
+
+    @staticmethod
+    def _re_add(c_client: Any, task: Task) -> Any:
+        """Add ``task`` again to ``c_client``, with the same unique and workload."""
+        return Client._add_c_task(
+            c_client,
+            task.priority,
+            task.function_name.encode("utf-8", "surrogateescape"),
+            task.unique.encode("utf-8", "surrogateescape"),
+            task._workload,
+            0 if task._workload == ffi.NULL else len(task._workload),
+        )
 
     def _withdraw(self, task: Task) -> None:
         """Task.free(): drop a task that has not been sent (see module docstring)."""

@@ -83,4 +83,7 @@ gearman_task_st *gearman_client_add_task_low_background(gearman_client_st *clien
                                                         gearman_return_t *ret_ptr);
 
 gearman_return_t gearman_client_run_tasks(gearman_client_st *client);
+/* One poll() over the client's connections, bounded by its timeout; with
+   GEARMAN_CLIENT_NON_BLOCKING, run_tasks returns IO_WAIT and this waits. */
+gearman_return_t gearman_client_wait(gearman_client_st *client);
 void gearman_client_task_free_all(gearman_client_st *client);

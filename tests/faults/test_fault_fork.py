@@ -1,0 +1,92 @@
+"""fork(): a child that uses (or merely drops) its parent's Client gets its own
+connection; the parent's connection and pending tasks are untouched."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from gearmand import Gearmand
+
+from gearman_cffi import Client
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+
+
+def show_jobs(server: Gearmand) -> set[str]:
+    out = subprocess.run(
+        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout  # fmt: skip
+    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
+
+
+def run_child(body: str, client: Client, fn: str, read_fd: int, write_fd: int) -> tuple[int, str]:
+    """Fork; the child runs ``body`` (with ``client``, ``fn``, ``out``) and exits
+    normally, so finalizers run; returns its exit status and what it wrote."""
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_fd)
+            with os.fdopen(write_fd, "w") as out:
+                exec(body, {"client": client, "fn": fn, "out": out})
+        except BaseException as error:
+            print(f"child failed: {error!r}", file=sys.stderr)
+            code = 1
+        finally:
+            del client
+            import gc
+
+            gc.collect()  # the Client's finalizer runs here, in the child
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        written = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), written
+
+
+def test_child_uses_parent_client_parent_unharmed(gearmand: Gearmand, fn: str) -> None:
+    with Client(gearmand.address, timeout=10) as client:
+        parent_first = client.do_background(fn, b"parent-1")  # the connection is open
+        pending = client.add_task_background(fn, b"parent-pending")
+        code, written = run_child(
+            "out.write(client.do_background(fn, b'child-do') + '\\n')\n"
+            "t = client.add_task_background(fn, b'child-task')\n"
+            "client.run_tasks()\n"
+            "out.write(t.job_handle + '\\n')\n"
+            "assert not client.pending_tasks  # the parent's pending task is not the child's\n"
+            "client.close()\n",
+            client, fn, *os.pipe(),
+        )  # fmt: skip
+        assert code == 0
+        child_handles = written.split()
+        assert len(child_handles) == 2
+        # The parent's connection still works first time, with no reset, and its
+        # pending task was never sent by the child.
+        assert client.pending_tasks == [pending]
+        parent_second = client.do_background(fn, b"parent-2")
+        client.run_tasks()
+        parent_handles = {parent_first, parent_second, pending.job_handle}
+        assert len(parent_handles | set(child_handles)) == 5
+        assert show_jobs(gearmand) == parent_handles | set(child_handles)
+        assert sorted(gearmand.drain(fn, 5)) == sorted(
+            [b"parent-1", b"parent-2", b"parent-pending", b"child-do", b"child-task"]
+        )
+
+
+def test_child_dropping_parent_client_does_not_close_parent_connection(gearmand: Gearmand, fn: str) -> None:
+    """Freeing the inherited C client would shutdown() the shared socket."""
+    with Client(gearmand.address, timeout=10) as client:
+        client.do_background(fn, b"before")
+        code, _ = run_child("client.close()\n", client, fn, *os.pipe())
+        assert code == 0
+        code, _ = run_child("pass\n", client, fn, *os.pipe())  # just the finalizer
+        assert code == 0
+        tasks = [client.add_task_background(fn, b"after-%d" % i) for i in range(10)]
+        client.run_tasks()  # raises if the connection had been shut down
+        assert all(t.job_handle for t in tasks)
+        assert gearmand.queued(fn) == 11

@@ -1,0 +1,142 @@
+"""Ctrl-C: a call blocked with no timeout raises KeyboardInterrupt within a second
+of SIGINT, and the submission it interrupted is not lost: it stays a pending
+Task, and the next ``run_tasks()`` collects its handle (exactly one job)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from gearmand import Gearmand, SilentServer
+
+from gearman_cffi import Client
+
+DELAY = 0.5
+LATENCY = 1.0  # the brief: within one second of the signal
+
+
+def show_jobs(server: Gearmand) -> set[str]:
+    out = subprocess.run(
+        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
+        check=True, capture_output=True, text=True, timeout=30,
+    ).stdout  # fmt: skip
+    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
+
+
+def interrupted(call: Callable[[], object]) -> float:
+    """Run ``call`` (which must block), SIGINT this process from another thread
+    after DELAY; return the seconds from the signal to the KeyboardInterrupt."""
+    sent: list[float] = []
+
+    def fire() -> None:
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(DELAY, fire)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call()
+        return time.monotonic() - sent[0]
+    finally:
+        timer.cancel()
+
+
+@contextmanager
+def stopped(server: Gearmand) -> Iterator[None]:
+    """gearmand frozen with SIGSTOP: it accepts (the kernel does) but never answers."""
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+
+
+def submit_one(client: Client, api: str, fn: str, payload: bytes) -> None:
+    if api == "do_background":
+        client.do_background(fn, payload)
+    else:
+        client.add_task_background(fn, payload)
+        client.run_tasks()
+
+
+@pytest.mark.parametrize("api", ["do_background", "run_tasks"])
+def test_sigint_interrupts_a_call_blocked_on_a_silent_server(api: str, fn: str) -> None:
+    silent = SilentServer()
+    port = silent.port
+    with Client(silent.address, timeout=None) as client:
+        latency = interrupted(lambda: submit_one(client, api, fn, b"interrupted"))
+        assert latency < LATENCY
+        [task] = client.pending_tasks  # the interrupted submission is kept
+        assert task.job_handle is None and task.is_pending
+        # A second Ctrl-C in a row works the same.
+        assert interrupted(client.run_tasks) < LATENCY
+        silent.close()
+        server = Gearmand(port=port).start()
+        try:
+            for _attempt in range(2):  # the silent server's socket is gone: one reset
+                try:
+                    client.run_tasks()
+                    break
+                except ConnectionError:
+                    pass
+            assert task.job_handle is not None
+            assert show_jobs(server) == {task.job_handle}
+            assert server.drain(fn, 1) == [b"interrupted"]
+        finally:
+            server.stop()
+
+
+@pytest.mark.parametrize("api", ["do_background", "run_tasks"])
+def test_interrupted_submission_is_collected_not_duplicated(gearmand: Gearmand, api: str, fn: str) -> None:
+    """The server has the job in its socket buffer when Ctrl-C comes: after it
+    resumes, the next run_tasks() on the same connection receives that job's
+    handle; the job is neither lost nor sent twice."""
+    with Client(gearmand.address, timeout=None) as client:
+        first = client.do_background(fn, b"first")  # connected
+        with stopped(gearmand):
+            latency = interrupted(lambda: submit_one(client, api, fn, b"second"))
+        assert latency < LATENCY
+        [task] = client.pending_tasks
+        client.run_tasks()  # no error: the connection stayed in step
+        assert task.job_handle is not None and task.job_handle != first
+        assert show_jobs(gearmand) == {first, task.job_handle}
+        assert sorted(gearmand.drain(fn, 2)) == [b"first", b"second"]
+
+
+def test_interrupted_batch_keeps_every_handle(gearmand: Gearmand, fn: str) -> None:
+    with Client(gearmand.address, timeout=None) as client:
+        client.do_background(fn, b"warm-up")
+        tasks = [client.add_task_background(fn, b"batch-%d" % i) for i in range(200)]
+        with stopped(gearmand):
+            assert interrupted(client.run_tasks) < LATENCY
+        client.run_tasks()
+        handles = {t.job_handle for t in tasks}
+        assert None not in handles and len(handles) == 200
+        assert len(show_jobs(gearmand)) == 201
+        assert gearmand.queued(fn) == 201
+
+
+def test_interrupted_do_background_beside_pending_tasks(gearmand: Gearmand, fn: str) -> None:
+    """With tasks pending, do_background runs on a side connection; interrupted,
+    its submission moves to the client's pending tasks with the same unique, and
+    gearmand coalesces the re-sent unique: one job, not two."""
+    with Client(gearmand.address, timeout=None) as client:
+        client.do_background(fn, b"warm-up")
+        waiting = client.add_task_background(fn, b"waiting")
+        with stopped(gearmand):
+            assert interrupted(lambda: client.do_background(fn, b"side", unique="side-unique")) < LATENCY
+        assert [t.unique for t in client.pending_tasks] == [waiting.unique, "side-unique"]
+        side = client.pending_tasks[1]
+        client.run_tasks()
+        assert waiting.job_handle and side.job_handle and waiting.job_handle != side.job_handle
+        assert len(show_jobs(gearmand)) == 3
+        assert gearmand.queued(fn) == 3
+        assert sorted(gearmand.drain(fn, 3)) == [b"side", b"waiting", b"warm-up"]
