@@ -61,10 +61,14 @@ def build_flags() -> dict[str, list[str]]:
 
 
 def header_found(include_dirs: list[str]) -> bool:
-    candidates = [*include_dirs, "/usr/include", "/usr/local/include", "/opt/homebrew/include"]
-    cpath = os.environ.get("CPATH", "") + os.pathsep + os.environ.get("C_INCLUDE_PATH", "")
-    candidates += [d for d in cpath.split(os.pathsep) if d]
-    candidates += [f"/usr/include/{d.name}" for d in Path("/usr/include").glob("*-linux-*")]
+    """Is libgearman's header where the compiler will look?  With GEARMAN_PREFIX
+    only the prefix counts, so a wrong prefix is reported, not silently bypassed."""
+    candidates = list(include_dirs)
+    if not os.environ.get("GEARMAN_PREFIX"):
+        candidates += ["/usr/include", "/usr/local/include", "/opt/homebrew/include"]
+        cpath = os.environ.get("CPATH", "") + os.pathsep + os.environ.get("C_INCLUDE_PATH", "")
+        candidates += [d for d in cpath.split(os.pathsep) if d]
+        candidates += [str(d) for d in Path("/usr/include").glob("*-linux-*")]
     return any((Path(d) / HEADER).is_file() for d in candidates)
 
 

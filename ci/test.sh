@@ -6,3 +6,5 @@ echo "== ruff";  "$VENV/bin/ruff" check gearman_cffi build_ffi.py setup.py tests
 echo "== mypy";  "$VENV/bin/mypy" gearman_cffi
 echo "== pytest"
 "$PY" -m pytest tests "$@"
+echo "== wheel: build, bundle libgearman, test the installed wheel (ci/build-wheel.sh)"
+"$(dirname "${BASH_SOURCE[0]}")/build-wheel.sh"
