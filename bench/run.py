@@ -1,0 +1,284 @@
+"""Side-by-side benchmark: raw C libgearman, gearman_cffi, PHP's gearman
+extension and pygearman, all against the same gearmand build.
+
+Every measurement gets a fresh gearmand on a free loopback port; the contenders
+of a scenario run interleaved (A B C D A B C D …) for several rounds; medians
+and min-max are reported, with each client process's peak RSS (wait4's
+ru_maxrss).  Writes docs/benchmarks.md and docs/benchmarks.png (if matplotlib
+is installed) and prints the table.  Run through ./ci/bench.sh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from gearmand import Gearmand  # noqa: E402  (the test suite's gearmand launcher)
+
+C_BIN = ROOT / "bench" / "c" / "build" / "gearman_bench"
+PY = sys.executable
+CONTENDER_CMD = {
+    "raw C": [str(C_BIN)],
+    "gearman_cffi": [PY, str(ROOT / "bench" / "py" / "bench_cffi.py")],
+    "PHP gearman": ["php", str(ROOT / "bench" / "php" / "bench.php")],
+    "pygearman": [PY, str(ROOT / "bench" / "py" / "bench_pygearman.py")],
+}
+ALL = ("raw C", "gearman_cffi", "PHP gearman", "pygearman")
+C_AND_CFFI = ("raw C", "gearman_cffi")
+
+
+@dataclass
+class Scenario:
+    key: str
+    title: str
+    mode: str  # do | batch
+    jobs_quick: int
+    jobs_full: int
+    size: int = 30
+    priority: str = "normal"
+    unique: str = "auto"
+    threads: int = 1
+    contenders: tuple[str, ...] = ALL
+    results: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # contender -> [(jobs/s, rss kB)]
+
+
+SCENARIOS = [
+    Scenario("do", "do_background, 30 B", "do", 2_000, 10_000),
+    Scenario("batch", "add_task_background x1000 + run_tasks, 30 B", "batch", 20_000, 100_000),
+    Scenario("do_t4", "do_background, 4 threads (C: pthreads; cffi: clone())", "do", 4_000, 20_000,
+             threads=4, contenders=C_AND_CFFI),
+    Scenario("batch_t4", "add_task x1000 + run_tasks, 4 threads", "batch", 40_000, 200_000,
+             threads=4, contenders=C_AND_CFFI),
+    Scenario("batch_4k", "add_task x1000 + run_tasks, 4 KiB", "batch", 10_000, 50_000, size=4096),
+    Scenario("batch_1m", "add_task + run_tasks, 1 MiB", "batch", 6, 20, size=1 << 20),
+    Scenario("do_1m", "do_background, 1 MiB", "do", 6, 20, size=1 << 20),
+    Scenario("batch_high", "add_task_high x1000 + run_tasks", "batch", 20_000, 100_000, priority="high"),
+    Scenario("batch_low", "add_task_low x1000 + run_tasks", "batch", 20_000, 100_000, priority="low"),
+    Scenario("do_high", "do_high_background", "do", 2_000, 10_000, priority="high", contenders=C_AND_CFFI),
+    Scenario("batch_explicit", "add_task x1000 + run_tasks, explicit unique", "batch", 20_000, 100_000,
+             unique="explicit"),
+    Scenario("do_explicit", "do_background, explicit unique", "do", 2_000, 10_000, unique="explicit",
+             contenders=C_AND_CFFI),
+]
+
+
+def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int]:
+    """One run on a fresh gearmand: (jobs per second, peak RSS in kB)."""
+    server = Gearmand().start()
+    try:
+        args = [server.host, str(server.port), sc.mode, str(jobs), str(sc.size), sc.priority, sc.unique,
+                str(sc.threads), "1000"]
+        proc = subprocess.Popen([*CONTENDER_CMD[contender], *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        out, err = proc.stdout.read(), proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{contender} {sc.key} failed ({proc.returncode}): {err.decode(errors='replace')}")
+        result = json.loads(out.decode().strip().splitlines()[-1])
+        return result["jobs"] / result["seconds"], int(usage.ru_maxrss)
+    finally:
+        server.stop()
+
+
+def rss_growth(tasks: int) -> dict[str, float]:
+    server = Gearmand().start()
+    try:
+        out = subprocess.run([PY, str(ROOT / "bench" / "py" / "rss_growth.py"), server.host, str(server.port),
+                              str(tasks)], check=True, capture_output=True, text=True).stdout  # fmt: skip
+    finally:
+        server.stop()
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = [f"Python {platform.python_version()}"]
+    try:
+        import gearman_cffi
+
+        versions.insert(0, f"libgearman {gearman_cffi.libgearman_version()}")
+    except ImportError:
+        pass
+    php = shutil.which("php")
+    if php:
+        first = subprocess.run([php, "-r", "echo PHP_VERSION, ' gearman ', phpversion('gearman');"],
+                               capture_output=True, text=True).stdout  # fmt: skip
+        versions.append(f"PHP {first}")
+    gearmand = shutil.which("gearmand") or "/usr/sbin/gearmand"
+    gv = subprocess.run([gearmand, "--version"], capture_output=True, text=True).stdout.strip()
+    versions.append(gv or "gearmand")
+    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}; " + ", ".join(versions)
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def table(scenarios: list[Scenario]) -> list[str]:
+    lines = [
+        "| scenario | client | jobs/s (median) | min - max | x raw C | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for sc in scenarios:
+        c_median = statistics.median(r for r, _ in sc.results["raw C"])
+        for name in sc.contenders:
+            rates = [r for r, _ in sc.results[name]]
+            rss = statistics.median(m for _, m in sc.results[name]) / 1024
+            med = statistics.median(rates)
+            lines.append(f"| {sc.title} | {name} | {fmt_rate(med)} | {fmt_rate(min(rates))} - {fmt_rate(max(rates))}"
+                         f" | {med / c_median:.2f} | {rss:.1f} |")  # fmt: skip
+    return lines
+
+
+def ratio(sc: Scenario, a: str, b: str) -> float:
+    return statistics.median(r for r, _ in sc.results[a]) / statistics.median(r for r, _ in sc.results[b])
+
+
+def targets(by_key: dict[str, Scenario], growth: dict[str, float]) -> list[str]:
+    grown_mb = (growth["rss_end_kb"] - growth["rss_start_kb"]) / 1024
+    rows = [
+        ("do_background ≥ 0.97x raw C", ratio(by_key["do"], "gearman_cffi", "raw C"), 0.97),
+        ("add_task+run_tasks ≥ 0.90x raw C", ratio(by_key["batch"], "gearman_cffi", "raw C"), 0.90),
+        ("do_background ≥ 2.5x pygearman", ratio(by_key["do"], "gearman_cffi", "pygearman"), 2.5),
+        ("add_task+run_tasks ≥ 2.5x pygearman", ratio(by_key["batch"], "gearman_cffi", "pygearman"), 2.5),
+        ("do_background ahead of PHP", ratio(by_key["do"], "gearman_cffi", "PHP gearman"), 1.0),
+        ("add_task+run_tasks ahead of PHP", ratio(by_key["batch"], "gearman_cffi", "PHP gearman"), 1.0),
+        ("4 threads do_background ≥ 0.9x 4 C pthreads", ratio(by_key["do_t4"], "gearman_cffi", "raw C"), 0.9),
+        ("4 threads add_task+run_tasks ≥ 0.9x 4 C pthreads", ratio(by_key["batch_t4"], "gearman_cffi", "raw C"),
+         0.9),
+    ]
+    lines = ["| target | measured | met |", "|---|---:|:---:|"]
+    for name, value, goal in rows:
+        lines.append(f"| {name} | {value:.2f}x | {'yes' if value >= goal else 'no'} |")
+    lines.append(f"| RSS growth < 20 MB over {growth['jobs']:,.0f} tasks (one Client) | {grown_mb:.1f} MB "
+                 f"| {'yes' if grown_mb < 20 else 'no'} |")  # fmt: skip
+    return lines
+
+
+def chart(scenarios: list[Scenario], path: Path, title: str) -> bool:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(12, 6))
+    width = 0.2
+    colors = {"raw C": "#555555", "gearman_cffi": "#1f77b4", "PHP gearman": "#8c564b", "pygearman": "#ff7f0e"}
+    for i, name in enumerate(ALL):
+        xs, ys = [], []
+        for x, sc in enumerate(scenarios):
+            if name in sc.contenders:
+                c_median = statistics.median(r for r, _ in sc.results["raw C"])
+                xs.append(x + (i - 1.5) * width)
+                ys.append(statistics.median(r for r, _ in sc.results[name]) / c_median)
+        ax.bar(xs, ys, width, label=name, color=colors[name])
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(scenarios)))
+    ax.set_xticklabels([sc.key for sc in scenarios], rotation=30, ha="right")
+    ax.set_ylabel("jobs/s relative to raw C (median)")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and jobs (a few minutes)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3 quick, 7 full)")
+    parser.add_argument("--only", help="comma-separated scenario keys to run")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="directory for benchmarks.md/.png")
+    parser.add_argument("--rss-tasks", type=int, help="tasks for the RSS growth run (default 100k quick, 1M full)")
+    args = parser.parse_args()
+    rounds = args.rounds or (3 if args.quick else 7)
+    rss_tasks = args.rss_tasks or (100_000 if args.quick else 1_000_000)
+    scenarios = [sc for sc in SCENARIOS if not args.only or sc.key in args.only.split(",")]
+    missing = [c for c in ALL if c in {n for sc in scenarios for n in sc.contenders}
+               and not (shutil.which(CONTENDER_CMD[c][0]) or Path(CONTENDER_CMD[c][0]).exists())]  # fmt: skip
+    if missing:
+        sys.exit(f"bench/run.py: missing contenders {missing}; run it through ./ci/bench.sh")
+
+    started = time.monotonic()
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    for rnd in range(rounds):
+        for sc in scenarios:
+            jobs = sc.jobs_quick if args.quick else sc.jobs_full
+            for name in sc.contenders:
+                sc.results.setdefault(name, []).append(measure(name, sc, jobs))
+        print(f"round {rnd + 1}/{rounds} done after {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    growth = rss_growth(rss_tasks)
+    elapsed = time.monotonic() - started
+    load = os.getloadavg()
+
+    by_key = {sc.key: sc for sc in scenarios}
+    body = table(scenarios)
+    have_all = all(k in by_key for k in ("do", "batch", "do_t4", "batch_t4"))
+    goal_lines = targets(by_key, growth) if have_all else []
+    kind = "quick" if args.quick else "full"
+    out: list[str] = [
+        "# Benchmarks",
+        "",
+        f"Generated by `./ci/bench.sh{' --quick' if args.quick else ''}` ({kind} run) on {date}, "
+        f"{elapsed:.0f} s.",
+        "",
+        f"- Machine: {machine()}.",
+        f"- **Shared, noisy machine**: other jobs ran on the same cores during the run (load average "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at the end), so single measurements vary a lot; "
+        "compare medians, and read min - max as the noise band.",
+        f"- Method: {rounds} interleaved rounds (every contender of a scenario once per round, in turn); every "
+        "measurement on a fresh gearmand on a free 127.0.0.1 port; the client connects before the clock starts; "
+        "jobs/s = jobs / wall time of the submissions (each job acknowledged by the server with JOB_CREATED). "
+        "Peak RSS is the client process's `ru_maxrss` (interpreter included).",
+        "- Unique: `auto` rows leave it to the client library (libgearman: a time-based UUID; "
+        "gearman_cffi: its own UUID-form unique, see README; pygearman: random hex); `explicit` rows pass "
+        "a per-job string built in the contender's own language.",
+        "",
+        *body,
+        "",
+    ]
+    if goal_lines:
+        out += ["## Targets (issue 4)", "", *goal_lines, ""]
+    out += [
+        f"RSS growth of one long-lived `Client` over {growth['jobs']:,.0f} tasks (batches of 1000; every "
+        f"10th batch as do_background): {growth['rss_start_kb'] / 1024:.1f} MB → {growth['rss_end_kb'] / 1024:.1f} MB.",
+        "",
+        "![jobs/s relative to raw C](benchmarks.png)",
+        "",
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "benchmarks.md").write_text("\n".join(out))
+    drew = chart(scenarios, args.out / "benchmarks.png", f"gearman clients vs raw C libgearman ({kind} run, {date})")
+    print("\n".join(body))
+    if goal_lines:
+        print("\n" + "\n".join(goal_lines))
+    print(f"\nwrote {args.out / 'benchmarks.md'}" + (f" and {args.out / 'benchmarks.png'}" if drew else
+                                                      " (no matplotlib: no chart)"))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
