@@ -76,7 +76,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(read_declarations())
 ffibuilder.set_source(
     "gearman_cffi._libgearman",
-    f"#include <{HEADER}>",
+    f"#include <{HEADER}>\n" + (HERE / "include" / "batch.c").read_text(),
     extra_link_args=["-Wl,--no-as-needed"] if sys.platform.startswith("linux") else [],
     **flags,  # type: ignore[arg-type]
 )

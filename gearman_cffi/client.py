@@ -245,10 +245,21 @@ class Client:
         """After a network call: free the C tasks whose job now exists, and on
         failure swap in a fresh C client before raising."""
         ptr = self._ptr
-        if self._pending:
+        pending = self._pending
+        if pending:
+            # One C call checks every task and frees the plainly created ones
+            # (include/batch.c); only unusual outcomes take the per-task path.
+            count = len(pending)
+            handles = ffi.new("char[]", count * lib.GEARMAN_JOB_HANDLE_SIZE)
+            states = ffi.new("unsigned char[]", count)
+            used = lib.gearman_cffi_settle(ffi.new("gearman_task_st *[]", [t._ptr for t in pending]), count,
+                                           handles, states)  # fmt: skip
+            job_handles = iter(ffi.buffer(handles, used)[:].decode("ascii", "replace").split("\0"))
             waiting = []
-            for task in self._pending:
-                if task._is_created():
+            for task, state in zip(pending, ffi.buffer(states)[:]):
+                if state == 1:
+                    task._created(next(job_handles))
+                elif state == 2:
                     c_task = task._ptr
                     task._settle()
                     lib.gearman_task_free(c_task)

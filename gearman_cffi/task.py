@@ -36,6 +36,10 @@ class JobStatus(NamedTuple):
     denominator: int
 
 
+#: The status libgearman reports for a background job it just created.
+_CREATED = JobStatus(True, False, 0, 0)
+
+
 def _decode(value: Any) -> str:
     return ffi.string(value).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
 
@@ -62,12 +66,22 @@ class Task:
         "context",
     )
 
-    def __init__(self, client: Client, ptr: Any, workload: Any, priority: Priority, context: Any) -> None:
+    def __init__(
+        self,
+        client: Client,
+        ptr: Any,
+        workload: Any,
+        priority: Priority,
+        context: Any,
+        function_name: str | None = None,
+        unique: str | None = None,
+    ) -> None:
         self._client = client  # keeps the Client (and so the C client) alive
         self._ptr: Any = ptr  # the gearman_task_st while the Client holds it
         self._workload = workload  # the caller's buffer, referenced by the C task
-        self._function_name = _decode(lib.gearman_task_function_name(ptr))
-        self._unique = _decode(lib.gearman_task_unique(ptr))
+        # The Client passes what it sent when it knows it exactly (saves two C calls).
+        self._function_name = _decode(lib.gearman_task_function_name(ptr)) if function_name is None else function_name
+        self._unique = _decode(lib.gearman_task_unique(ptr)) if unique is None else unique
         self._priority = priority
         self._job_handle: str | None = None
         self._return_code = ReturnCode.UNKNOWN_STATE
@@ -93,6 +107,15 @@ class Task:
             int(lib.gearman_task_denominator(ptr)),
         )
         self._detach()
+
+    def _created(self, job_handle: str) -> None:
+        """The batch fast path of ``_settle``: the job was created with the usual
+        outcome (gearman_cffi_settle already checked it and freed the C task)."""
+        self._job_handle = job_handle
+        self._return_code = ReturnCode.SUCCESS
+        self._status = _CREATED
+        self._ptr = None
+        self._workload = None
 
     def _detach(self) -> None:
         self._ptr = None
