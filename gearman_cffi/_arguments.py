@@ -44,7 +44,26 @@ def text(value: object, what: str, max_bytes: int) -> bytes:
 
 
 def function_name(value: object) -> bytes:
-    return text(value, "function_name", MAX_FUNCTION_NAME)
+    return function_name_and_text(value)[0]
+
+
+#: Validated function names, so a batch that repeats one name checks it once.
+_function_names: dict[Text, tuple[bytes, str]] = {}
+
+
+def function_name_and_text(value: object) -> tuple[bytes, str]:
+    """The function name as sent (bytes) and as ``Task.function_name`` shows it."""
+    if type(value) is str or type(value) is bytes:
+        cached = _function_names.get(value)
+        if cached is not None:
+            return cached
+    data = text(value, "function_name", MAX_FUNCTION_NAME)
+    result = (data, data.decode("utf-8", "surrogateescape"))
+    if type(value) is str or type(value) is bytes:
+        if len(_function_names) >= 256:
+            _function_names.clear()
+        _function_names[value] = result
+    return result
 
 
 def unique(value: object) -> Any:
@@ -63,6 +82,8 @@ def workload(value: object) -> tuple[Any, int]:
     The returned cdata keeps the buffer alive and, for a bytearray, pinned
     (resizing it raises BufferError) until the cdata is dropped.
     """
+    if type(value) is bytes:  # the common case, first
+        return (ffi.from_buffer(value) if value else ffi.NULL), len(value)
     if isinstance(value, str):
         value = value.encode("utf-8")
     elif not isinstance(value, (bytes, bytearray, memoryview)):

@@ -208,7 +208,10 @@ class Client:
         pending, so calling ``run_tasks()`` again retries them with the same
         unique (``Task.free()`` withdraws one instead).
         """
-        with self._locked() as ptr:
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise ClientClosedError()
             self._after_network(lib.gearman_client_run_tasks(ptr))
 
     @property
@@ -220,7 +223,10 @@ class Client:
     # -- bookkeeping --------------------------------------------------------------------
     def _one_shot(self, call: Any, *args: Any) -> None:
         """Run a C call that completes in one round trip, on a task-free C client."""
-        with self._locked() as ptr:
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise ClientClosedError()
             if not self._pending:
                 rc = call(ptr, *args)
                 if rc != lib.GEARMAN_SUCCESS:
