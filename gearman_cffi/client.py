@@ -40,6 +40,9 @@ _ADD_TASK_BACKGROUND = {
 }
 
 
+_NULL = ffi.NULL
+
+
 def _allocated(ptr: Any) -> Any:
     if ptr == ffi.NULL:
         raise GearmanMemoryError(lib.GEARMAN_MEMORY_ALLOCATION_FAILURE)
@@ -196,7 +199,7 @@ class Client:
         name, name_text = arg.function_name_and_text(function_name)
         unique_text: str | None
         if unique is None:
-            unique_text = self._auto_unique()
+            unique_text = f"{self._unique_prefix}{next(self._unique_count):012x}"  # _auto_unique(), inlined
             unique_c = unique_text.encode("ascii")
         else:
             unique_c = arg.unique(unique)
@@ -207,7 +210,10 @@ class Client:
             ptr = self._ptr
             if ptr is None:
                 raise ClientClosedError()
-            c_task = self._add_c_task(ptr, priority, name, unique_c, buffer, size, self._ret)
+            ret = self._ret
+            c_task = _ADD_TASK_BACKGROUND[priority](ptr, _NULL, _NULL, name, unique_c, buffer, size, ret)
+            if c_task == _NULL:
+                raise error_from(ret[0], ptr)
             task = Task(self, c_task, buffer, priority, context, name_text, unique_text)
             self._pending.append(task)
         return task
@@ -215,7 +221,8 @@ class Client:
     def _auto_unique(self) -> str:
         """The unique sent when the caller gives none: unique per job and in the
         36-character UUID form, like libgearman's own, but without its ~4 us
-        time-based UUID call (random per-Client prefix + per-Client counter)."""
+        time-based UUID call (random per-Client prefix + per-Client counter).
+        Inlined in _add_task_background."""
         return f"{self._unique_prefix}{next(self._unique_count):012x}"
 
     @staticmethod

@@ -38,6 +38,7 @@ class JobStatus(NamedTuple):
 
 #: The status libgearman reports for a background job it just created.
 _CREATED = JobStatus(True, False, 0, 0)
+_NOT_CREATED = JobStatus(False, False, 0, 0)
 
 
 def _decode(value: Any) -> str:
@@ -85,7 +86,7 @@ class Task:
         self._priority = priority
         self._job_handle: str | None = None
         self._return_code = ReturnCode.UNKNOWN_STATE
-        self._status = JobStatus(False, False, 0, 0)
+        self._status = _NOT_CREATED
         self._freed = False
         #: Any Python object the caller attached; libgearman never sees it.
         self.context = context
