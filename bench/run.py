@@ -35,6 +35,8 @@ CONTENDER_CMD = {
     "PHP gearman": ["php", str(ROOT / "bench" / "php" / "bench.php")],
     "pygearman": [PY, str(ROOT / "bench" / "py" / "bench_pygearman.py")],
 }
+CONTENDER_ENV: dict[str, dict[str, str]] = {}
+BASELINE = "gearman_cffi before tuning"
 ALL = ("raw C", "gearman_cffi", "PHP gearman", "pygearman")
 C_AND_CFFI = ("raw C", "gearman_cffi")
 
@@ -51,7 +53,8 @@ class Scenario:
     unique: str = "auto"
     threads: int = 1
     contenders: tuple[str, ...] = ALL
-    results: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # contender -> [(jobs/s, rss kB)]
+    # contender -> [(jobs/s, peak RSS kB, client CPU us/job)]
+    results: dict[str, list[tuple[float, int, float]]] = field(default_factory=dict)
 
 
 SCENARIOS = [
@@ -74,13 +77,14 @@ SCENARIOS = [
 ]
 
 
-def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int]:
-    """One run on a fresh gearmand: (jobs per second, peak RSS in kB)."""
+def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int, float]:
+    """One run on a fresh gearmand: (jobs per second, peak RSS in kB, client CPU us per job)."""
     server = Gearmand().start()
     try:
         args = [server.host, str(server.port), sc.mode, str(jobs), str(sc.size), sc.priority, sc.unique,
                 str(sc.threads), "1000"]
-        proc = subprocess.Popen([*CONTENDER_CMD[contender], *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen([*CONTENDER_CMD[contender], *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **CONTENDER_ENV.get(contender, {})})  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
         out, err = proc.stdout.read(), proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -88,7 +92,7 @@ def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int]:
         if proc.returncode != 0:
             raise RuntimeError(f"{contender} {sc.key} failed ({proc.returncode}): {err.decode(errors='replace')}")
         result = json.loads(out.decode().strip().splitlines()[-1])
-        return result["jobs"] / result["seconds"], int(usage.ru_maxrss)
+        return result["jobs"] / result["seconds"], int(usage.ru_maxrss), result["cpu"] / result["jobs"] * 1e6
     finally:
         server.stop()
 
@@ -137,22 +141,23 @@ def fmt_rate(x: float) -> str:
 
 def table(scenarios: list[Scenario]) -> list[str]:
     lines = [
-        "| scenario | client | jobs/s (median) | min - max | x raw C | peak RSS MB |",
-        "|---|---|---:|---:|---:|---:|",
+        "| scenario | client | jobs/s (median) | min - max | x raw C | client CPU us/job | peak RSS MB |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for sc in scenarios:
-        c_median = statistics.median(r for r, _ in sc.results["raw C"])
+        c_median = statistics.median(r for r, _, _ in sc.results["raw C"])
         for name in sc.contenders:
-            rates = [r for r, _ in sc.results[name]]
-            rss = statistics.median(m for _, m in sc.results[name]) / 1024
+            rates = [r for r, _, _ in sc.results[name]]
+            rss = statistics.median(m for _, m, _ in sc.results[name]) / 1024
+            cpu = statistics.median(c for _, _, c in sc.results[name])
             med = statistics.median(rates)
             lines.append(f"| {sc.title} | {name} | {fmt_rate(med)} | {fmt_rate(min(rates))} - {fmt_rate(max(rates))}"
-                         f" | {med / c_median:.2f} | {rss:.1f} |")  # fmt: skip
+                         f" | {med / c_median:.2f} | {cpu:.1f} | {rss:.1f} |")  # fmt: skip
     return lines
 
 
 def ratio(sc: Scenario, a: str, b: str) -> float:
-    return statistics.median(r for r, _ in sc.results[a]) / statistics.median(r for r, _ in sc.results[b])
+    return statistics.median(r for r, _, _ in sc.results[a]) / statistics.median(r for r, _, _ in sc.results[b])
 
 
 def targets(by_key: dict[str, Scenario], growth: dict[str, float]) -> list[str]:
@@ -185,15 +190,17 @@ def chart(scenarios: list[Scenario], path: Path, title: str) -> bool:
     except ImportError:
         return False
     fig, ax = plt.subplots(figsize=(12, 6))
-    width = 0.2
-    colors = {"raw C": "#555555", "gearman_cffi": "#1f77b4", "PHP gearman": "#8c564b", "pygearman": "#ff7f0e"}
-    for i, name in enumerate(ALL):
+    colors = {"raw C": "#555555", "gearman_cffi": "#1f77b4", "PHP gearman": "#8c564b", "pygearman": "#ff7f0e",
+              BASELINE: "#aec7e8"}  # fmt: skip
+    names = [n for n in (*ALL, BASELINE) if any(n in sc.contenders for sc in scenarios)]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
         xs, ys = [], []
         for x, sc in enumerate(scenarios):
             if name in sc.contenders:
-                c_median = statistics.median(r for r, _ in sc.results["raw C"])
-                xs.append(x + (i - 1.5) * width)
-                ys.append(statistics.median(r for r, _ in sc.results[name]) / c_median)
+                c_median = statistics.median(r for r, _, _ in sc.results["raw C"])
+                xs.append(x + (i - (len(names) - 1) / 2) * width)
+                ys.append(statistics.median(r for r, _, _ in sc.results[name]) / c_median)
         ax.bar(xs, ys, width, label=name, color=colors[name])
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(scenarios)))
@@ -214,10 +221,19 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated scenario keys to run")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="directory for benchmarks.md/.png")
     parser.add_argument("--rss-tasks", type=int, help="tasks for the RSS growth run (default 100k quick, 1M full)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also run bench_cffi.py against the gearman_cffi package in DIR (an older checkout "
+                             "with its extension built in place), as the contender 'gearman_cffi before tuning'")
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 7)
     rss_tasks = args.rss_tasks or (100_000 if args.quick else 1_000_000)
     scenarios = [sc for sc in SCENARIOS if not args.only or sc.key in args.only.split(",")]
+    if args.baseline:
+        CONTENDER_CMD[BASELINE] = CONTENDER_CMD["gearman_cffi"]
+        CONTENDER_ENV[BASELINE] = {"PYTHONPATH": str(args.baseline.resolve())}
+        for sc in scenarios:
+            at = sc.contenders.index("gearman_cffi") + 1
+            sc.contenders = (*sc.contenders[:at], BASELINE, *sc.contenders[at:])
     missing = [c for c in ALL if c in {n for sc in scenarios for n in sc.contenders}
                and not (shutil.which(CONTENDER_CMD[c][0]) or Path(CONTENDER_CMD[c][0]).exists())]  # fmt: skip
     if missing:

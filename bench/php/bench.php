@@ -4,7 +4,7 @@
 //   php bench.php HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit 1 BATCH
 // do: GearmanClient::doBackground (doHigh/doLow) in a loop;
 // batch: BATCH x addTaskBackground (High/Low) + runTasks.
-// Prints {"jobs": N, "seconds": wall time of the submissions}.
+// Prints {"jobs": N, "seconds": wall time of the submissions, "cpu": process CPU time}.
 [$_, $host, $port, $mode, $jobs, $size, $priority, $unique, $threads, $batch] = $argv;
 $jobs = (int)$jobs;
 $batch = (int)$batch;
@@ -16,7 +16,12 @@ $client = new GearmanClient();
 $client->addServer($host, (int)$port);
 $client->ping('x');  // connect before the clock starts
 
+function cpu_seconds(): float {
+    $u = getrusage();
+    return $u['ru_utime.tv_sec'] + $u['ru_utime.tv_usec'] / 1e6 + $u['ru_stime.tv_sec'] + $u['ru_stime.tv_usec'] / 1e6;
+}
 $start = hrtime(true);
+$cpu_start = cpu_seconds();
 if ($mode === 'do') {
     $do = "do{$suffix}Background";
     for ($n = 0; $n < $jobs; $n++) {
@@ -40,4 +45,4 @@ if ($mode === 'do') {
     }
 }
 $seconds = (hrtime(true) - $start) / 1e9;
-echo json_encode(['jobs' => $jobs, 'seconds' => $seconds]), "\n";
+echo json_encode(['jobs' => $jobs, 'seconds' => $seconds, 'cpu' => cpu_seconds() - $cpu_start]), "\n";
