@@ -71,6 +71,7 @@ class Client:
         self._own(ptr)
 
     def _own(self, ptr: Any) -> None:
+        lib.gearman_cffi_watch_tasks(ptr)  # FREE_TASKS + slot reports (include/batch.c)
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
         self._ptr: Any = ptr
@@ -95,6 +96,7 @@ class Client:
                 task._detach()
             self._pending = []
             self._free_side()
+            lib.gearman_cffi_unwatch_tasks(ptr)  # the Tasks' slots may go before the C tasks
             lib.gearman_client_free(ptr)  # frees every C task too
 
     def __del__(self) -> None:
@@ -210,11 +212,12 @@ class Client:
             ptr = self._ptr
             if ptr is None:
                 raise ClientClosedError()
-            ret = self._ret
-            c_task = _ADD_TASK_BACKGROUND[priority](ptr, _NULL, _NULL, name, unique_c, buffer, size, ret)
+            ret, slot = self._ret, ffi.new("gearman_cffi_slot *")  # the C task's context
+            c_task = _ADD_TASK_BACKGROUND[priority](ptr, _NULL, slot, name, unique_c, buffer, size, ret)
             if c_task == _NULL:
                 raise error_from(ret[0], ptr)
             task = Task(self, c_task, buffer, priority, context, name_text, unique_text)
+            task._slot = slot
             self._pending.append(task)
         return task
 
@@ -227,11 +230,10 @@ class Client:
 
     @staticmethod
     def _add_c_task(
-        ptr: Any, priority: Priority, name: bytes, unique: Any, buffer: Any, size: int, ret: Any = None
+        ptr: Any, priority: Priority, name: bytes, unique: Any, buffer: Any, size: int, slot: Any = _NULL
     ) -> Any:
-        if ret is None:
-            ret = ffi.new("gearman_return_t *")
-        c_task = _ADD_TASK_BACKGROUND[priority](ptr, ffi.NULL, ffi.NULL, name, unique, buffer, size, ret)
+        ret = ffi.new("gearman_return_t *")
+        c_task = _ADD_TASK_BACKGROUND[priority](ptr, ffi.NULL, slot, name, unique, buffer, size, ret)
         if c_task == ffi.NULL:
             raise error_from(ret[0], ptr)
         return c_task
@@ -287,30 +289,35 @@ class Client:
         failure swap in a fresh C client before raising."""
         ptr = self._ptr
         pending = self._pending
+        lost = False
         if pending:
-            # One C call checks every task and frees the plainly created ones
-            # (include/batch.c); only unusual outcomes take the per-task path.
+            # libgearman freed every finished task (FREE_TASKS) after reporting it to
+            # its slot; one C call sorts the slots (include/batch.c).
             count = len(pending)
             handles = ffi.new("char[]", count * lib.GEARMAN_JOB_HANDLE_SIZE)
             states = ffi.new("unsigned char[]", count)
-            used = lib.gearman_cffi_settle(ffi.new("gearman_task_st *[]", [t._ptr for t in pending]), count,
-                                           handles, states)  # fmt: skip
+            used = lib.gearman_cffi_collect(ffi.new("gearman_cffi_slot *[]", [t._slot for t in pending]), count,
+                                            handles, states)  # fmt: skip
             job_handles = iter(ffi.buffer(handles, used)[:].decode("ascii", "replace").split("\0"))
             waiting = []
             for task, state in zip(pending, ffi.buffer(states)[:]):
                 if state == 1:
                     task._created(next(job_handles))
-                elif state == 2:
-                    c_task = task._ptr
-                    task._settle()
-                    lib.gearman_task_free(c_task)
-                else:
+                elif state == 0:
                     waiting.append(task)
+                elif task._slot.job_handle[0] != b"\0":
+                    task._settle_slot()
+                else:  # finished and freed without a job: stays pending, re-added by _reset
+                    task._slot.released = False
+                    waiting.append(task)
+                    lost = True
             self._pending = waiting
         if rc != lib.GEARMAN_SUCCESS:
             error = error_from(rc, ptr)
             self._reset()
             raise error
+        if lost:
+            self._reset()
 
     def _reset(self) -> None:
         """Replace the C client with a clone and re-add the pending tasks to it."""
@@ -324,8 +331,11 @@ class Client:
                 task.unique.encode("utf-8", "surrogateescape"),
                 task._workload,
                 0 if task._workload == ffi.NULL else len(task._workload),
+                task._slot,
             )
+        lib.gearman_cffi_watch_tasks(new)
         self._ptr = new
+        lib.gearman_cffi_unwatch_tasks(old)
         lib.gearman_client_free(old)
 
     def _withdraw(self, task: Task) -> None:

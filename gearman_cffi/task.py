@@ -61,6 +61,7 @@ class Task:
         "_priority",
         "_ptr",
         "_return_code",
+        "_slot",
         "_status",
         "_unique",
         "_workload",
@@ -80,6 +81,7 @@ class Task:
         self._client = client  # keeps the Client (and so the C client) alive
         self._ptr: Any = ptr  # the gearman_task_st while the Client holds it
         self._workload = workload  # the caller's buffer, referenced by the C task
+        self._slot: Any = None  # the gearman_cffi_slot the C task reports to (set by the Client)
         # The Client passes what it sent when it knows it exactly (saves two C calls).
         self._function_name = _decode(lib.gearman_task_function_name(ptr)) if function_name is None else function_name
         self._unique = _decode(lib.gearman_task_unique(ptr)) if unique is None else unique
@@ -111,16 +113,27 @@ class Task:
 
     def _created(self, job_handle: str) -> None:
         """The batch fast path of ``_settle``: the job was created with the usual
-        outcome (gearman_cffi_settle already checked it and freed the C task)."""
+        outcome (libgearman reported it to the slot and freed the C task)."""
         self._job_handle = job_handle
         self._return_code = ReturnCode.SUCCESS
         self._status = _CREATED
         self._ptr = None
         self._workload = None
+        self._slot = None
+
+    def _settle_slot(self) -> None:
+        """Copy what libgearman reported to the slot as it freed the C task."""
+        slot = self._slot
+        self._job_handle = ffi.string(slot.job_handle).decode("ascii", "replace") or None
+        self._return_code = ReturnCode(slot.rc)
+        self._status = JobStatus(bool(slot.is_known), bool(slot.is_running), int(slot.numerator),
+                                 int(slot.denominator))  # fmt: skip
+        self._detach()
 
     def _detach(self) -> None:
         self._ptr = None
         self._workload = None
+        self._slot = None
 
     # -- public -------------------------------------------------------------------
     @property

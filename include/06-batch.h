@@ -1,3 +1,18 @@
-/* gearman_cffi's own helper, compiled into the extension from include/batch.c:
-   settles a whole run_tasks() batch in one C call instead of ~8 per task. */
-size_t gearman_cffi_settle(gearman_task_st **tasks, size_t count, char *handles, unsigned char *state);
+/* gearman_cffi's own helpers, compiled into the extension from include/batch.c.
+   The batch client runs with GEARMAN_CLIENT_FREE_TASKS, so libgearman frees each
+   background task as soon as the server created its job; just before that, a C
+   callback copies what the task learned into the task's slot (its context). */
+typedef struct {
+  char job_handle[...];
+  gearman_return_t rc;
+  uint32_t numerator;
+  uint32_t denominator;
+  bool is_known;
+  bool is_running;
+  bool released;
+  ...;
+} gearman_cffi_slot;
+
+void gearman_cffi_watch_tasks(gearman_client_st *client);
+void gearman_cffi_unwatch_tasks(gearman_client_st *client);
+size_t gearman_cffi_collect(gearman_cffi_slot **slots, size_t count, char *handles, unsigned char *state);

@@ -71,3 +71,38 @@ def test_batch_settling_across_batches(gearmand: Gearmand, fn: str) -> None:
     assert len({t.job_handle for t in tasks}) == 900
     assert gearmand.queued(fn) == 900
     assert sorted(gearmand.drain(fn, 900)) == sorted(f"{b}-{i}".encode() for b in range(3) for i in range(300))
+
+
+def test_failed_batch_stays_pending_and_retries_with_same_uniques(gearmand: Gearmand, fn: str) -> None:
+    with gearman_cffi.Client(gearmand.address, timeout=5) as client:
+        client.echo(b"connect")
+        gearmand.kill()
+        tasks = [client.add_task_background(fn, f"r{i}") for i in range(50)]
+        uniques = [t.unique for t in tasks]
+        try:
+            client.run_tasks()
+        except gearman_cffi.GearmanError as error:
+            assert isinstance(error, ConnectionError), error
+        else:
+            raise AssertionError("run_tasks succeeded with the server down")
+        assert client.pending_tasks == tasks and all(t.job_handle is None for t in tasks)
+        gearmand.start()
+        client.run_tasks()
+    assert [t.unique for t in tasks] == uniques and all(t.job_handle for t in tasks)
+    assert sorted(server_uniques(gearmand)) == sorted(uniques)
+    assert gearmand.queued(fn) == 50
+
+
+def test_free_and_close_with_pending_tasks(gearmand: Gearmand, fn: str) -> None:
+    client = gearman_cffi.Client(gearmand.address, timeout=5)
+    kept = [client.add_task_background(fn, f"k{i}") for i in range(10)]
+    withdrawn = client.add_task_low_background(fn, "gone")
+    withdrawn.free()
+    client.run_tasks()
+    assert withdrawn.job_handle is None and all(t.job_handle for t in kept)
+    dropped = [client.add_task_background(fn, f"d{i}") for i in range(10)]
+    client.close()
+    client.close()
+    assert all(not t.is_pending and t.job_handle is None for t in dropped)
+    assert gearmand.queued(fn) == 10
+    assert sorted(gearmand.drain(fn, 10)) == sorted(f"k{i}".encode() for i in range(10))
