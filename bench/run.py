@@ -31,6 +31,7 @@ C_BIN = ROOT / "bench" / "c" / "build" / "gearman_bench"
 PY = sys.executable
 CONTENDER_CMD = {
     "raw C": [str(C_BIN)],
+    "raw C, no FREE_TASKS": [str(C_BIN)],
     "gearman_cffi": [PY, str(ROOT / "bench" / "py" / "bench_cffi.py")],
     "PHP gearman": ["php", str(ROOT / "bench" / "php" / "bench.php")],
     "pygearman": [PY, str(ROOT / "bench" / "py" / "bench_pygearman.py")],
@@ -59,7 +60,8 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("do", "do_background, 30 B", "do", 2_000, 10_000),
-    Scenario("batch", "add_task_background x1000 + run_tasks, 30 B", "batch", 20_000, 100_000),
+    Scenario("batch", "add_task_background x1000 + run_tasks, 30 B", "batch", 20_000, 100_000,
+             contenders=(*ALL, "raw C, no FREE_TASKS")),
     Scenario("do_t4", "do_background, 4 threads (C: pthreads; cffi: clone())", "do", 4_000, 20_000,
              threads=4, contenders=C_AND_CFFI),
     Scenario("batch_t4", "add_task x1000 + run_tasks, 4 threads", "batch", 40_000, 200_000,
@@ -82,7 +84,7 @@ def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int, float]
     server = Gearmand().start()
     try:
         args = [server.host, str(server.port), sc.mode, str(jobs), str(sc.size), sc.priority, sc.unique,
-                str(sc.threads), "1000"]
+                str(sc.threads), "1000", *(["keep-tasks"] if contender == "raw C, no FREE_TASKS" else [])]
         proc = subprocess.Popen([*CONTENDER_CMD[contender], *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**os.environ, **CONTENDER_ENV.get(contender, {})})  # fmt: skip
         assert proc.stdout is not None and proc.stderr is not None
@@ -191,8 +193,8 @@ def chart(scenarios: list[Scenario], path: Path, title: str) -> bool:
         return False
     fig, ax = plt.subplots(figsize=(12, 6))
     colors = {"raw C": "#555555", "gearman_cffi": "#1f77b4", "PHP gearman": "#8c564b", "pygearman": "#ff7f0e",
-              BASELINE: "#aec7e8"}  # fmt: skip
-    names = [n for n in (*ALL, BASELINE) if any(n in sc.contenders for sc in scenarios)]
+              BASELINE: "#aec7e8", "raw C, no FREE_TASKS": "#aaaaaa"}  # fmt: skip
+    names = [n for n in (*ALL, "raw C, no FREE_TASKS", BASELINE) if any(n in sc.contenders for sc in scenarios)]
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         xs, ys = [], []
@@ -270,6 +272,9 @@ def main() -> None:
         "measurement on a fresh gearmand on a free 127.0.0.1 port; the client connects before the clock starts; "
         "jobs/s = jobs / wall time of the submissions (each job acknowledged by the server with JOB_CREATED). "
         "Peak RSS is the client process's `ru_maxrss` (interpreter included).",
+        "- raw C is bench/c/gearman_bench.c, linked against the same libgearman; its batch mode runs with "
+        "GEARMAN_CLIENT_FREE_TASKS (as PHP's extension and gearman_cffi do); `raw C, no FREE_TASKS` keeps the "
+        "tasks and calls gearman_client_task_free_all after each batch, for reference.",
         "- Unique: `auto` rows leave it to the client library (libgearman: a time-based UUID; "
         "gearman_cffi: its own UUID-form unique, see README; pygearman: random hex); `explicit` rows pass "
         "a per-job string built in the contender's own language.",

@@ -1,10 +1,13 @@
 /* Raw libgearman contender for bench/run.py.
  *
- *   gearman_bench HOST PORT MODE JOBS SIZE PRIORITY UNIQUE THREADS BATCH
+ *   gearman_bench HOST PORT MODE JOBS SIZE PRIORITY UNIQUE THREADS BATCH [keep-tasks]
  *
  * MODE      do     gearman_client_do{,_high,_low}_background in a loop
- *           batch  BATCH x gearman_client_add_task{,_high,_low}_background,
- *                  then gearman_client_run_tasks, then gearman_client_task_free_all
+ *           batch  BATCH x gearman_client_add_task{,_high,_low}_background, then
+ *                  gearman_client_run_tasks, on a client with GEARMAN_CLIENT_FREE_TASKS
+ *                  (libgearman frees each task once its job is created; the PHP
+ *                  extension does the same).  With keep-tasks: no FREE_TASKS, and
+ *                  gearman_client_task_free_all after each run_tasks instead.
  * PRIORITY  normal | high | low
  * UNIQUE    auto (NULL: libgearman makes a UUID) | explicit (a per-job string)
  * THREADS   1, or N pthreads with one gearman_client_st each, JOBS split evenly
@@ -29,7 +32,7 @@ typedef gearman_task_st *(*add_fn)(gearman_client_st *, gearman_task_st *, void 
 
 static const char *host;
 static in_port_t port;
-static int batch_mode, explicit_unique, batch;
+static int batch_mode, explicit_unique, batch, keep_tasks;
 static long jobs_per_thread;
 static char *payload;
 static size_t payload_size;
@@ -54,6 +57,7 @@ static void *submit(void *arg) {
   if (client == NULL) die("gearman_client_create", NULL, GEARMAN_MEMORY_ALLOCATION_FAILURE);
   gearman_return_t rc = gearman_client_add_server(client, host, port);
   if (rc != GEARMAN_SUCCESS) die("gearman_client_add_server", client, rc);
+  if (!keep_tasks) gearman_client_add_options(client, GEARMAN_CLIENT_FREE_TASKS);
   rc = gearman_client_echo(client, "x", 1); /* connect before the clock starts */
   if (rc != GEARMAN_SUCCESS) die("gearman_client_echo", client, rc);
   pthread_barrier_wait(&start_line);
@@ -78,15 +82,16 @@ static void *submit(void *arg) {
     }
     rc = gearman_client_run_tasks(client);
     if (rc != GEARMAN_SUCCESS) die("run_tasks", client, rc);
-    gearman_client_task_free_all(client);
+    if (keep_tasks) gearman_client_task_free_all(client);
   }
   gearman_client_free(client);
   return NULL;
 }
 
 int main(int argc, char **argv) {
-  if (argc != 10) {
-    fprintf(stderr, "usage: %s HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit THREADS BATCH\n", argv[0]);
+  if (argc != 10 && argc != 11) {
+    fprintf(stderr, "usage: %s HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit THREADS BATCH [keep-tasks]\n",
+            argv[0]);
     return 2;
   }
   host = argv[1];
@@ -97,6 +102,7 @@ int main(int argc, char **argv) {
   explicit_unique = strcmp(argv[7], "explicit") == 0;
   long threads = atol(argv[8]);
   batch = atoi(argv[9]);
+  keep_tasks = argc == 11 && strcmp(argv[10], "keep-tasks") == 0;
   jobs_per_thread = jobs / threads;
 
   if (strcmp(argv[6], "high") == 0) {
