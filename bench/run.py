@@ -59,22 +59,22 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("do", "do_background, 30 B", "do", 2_000, 10_000),
+    Scenario("do", "do_background, 30 B", "do", 2_000, 20_000),
     Scenario("batch", "add_task_background x1000 + run_tasks, 30 B", "batch", 20_000, 100_000,
              contenders=(*ALL, "raw C, no FREE_TASKS")),
-    Scenario("do_t4", "do_background, 4 threads (C: pthreads; cffi: clone())", "do", 4_000, 20_000,
+    Scenario("do_t4", "do_background, 4 threads (C: pthreads; cffi: clone())", "do", 4_000, 40_000,
              threads=4, contenders=C_AND_CFFI),
     Scenario("batch_t4", "add_task x1000 + run_tasks, 4 threads", "batch", 40_000, 200_000,
              threads=4, contenders=C_AND_CFFI),
     Scenario("batch_4k", "add_task x1000 + run_tasks, 4 KiB", "batch", 10_000, 50_000, size=4096),
-    Scenario("batch_1m", "add_task + run_tasks, 1 MiB", "batch", 6, 20, size=1 << 20),
-    Scenario("do_1m", "do_background, 1 MiB", "do", 6, 20, size=1 << 20),
+    Scenario("batch_1m", "add_task + run_tasks, 1 MiB", "batch", 6, 12, size=1 << 20),
+    Scenario("do_1m", "do_background, 1 MiB", "do", 6, 12, size=1 << 20),
     Scenario("batch_high", "add_task_high x1000 + run_tasks", "batch", 20_000, 100_000, priority="high"),
     Scenario("batch_low", "add_task_low x1000 + run_tasks", "batch", 20_000, 100_000, priority="low"),
-    Scenario("do_high", "do_high_background", "do", 2_000, 10_000, priority="high", contenders=C_AND_CFFI),
+    Scenario("do_high", "do_high_background", "do", 2_000, 20_000, priority="high", contenders=C_AND_CFFI),
     Scenario("batch_explicit", "add_task x1000 + run_tasks, explicit unique", "batch", 20_000, 100_000,
              unique="explicit"),
-    Scenario("do_explicit", "do_background, explicit unique", "do", 2_000, 10_000, unique="explicit",
+    Scenario("do_explicit", "do_background, explicit unique", "do", 2_000, 20_000, unique="explicit",
              contenders=C_AND_CFFI),
 ]
 
@@ -221,12 +221,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer rounds and jobs (a few minutes)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3 quick, 7 full)")
     parser.add_argument("--only", help="comma-separated scenario keys to run")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="directory for benchmarks.md/.png")
+    parser.add_argument("--out", type=Path, help="directory for benchmarks.md/.png (default: docs/, or "
+                        "build/bench-quick/ with --quick, so a quick run leaves the committed results alone)")
     parser.add_argument("--rss-tasks", type=int, help="tasks for the RSS growth run (default 100k quick, 1M full)")
     parser.add_argument("--baseline", type=Path, metavar="DIR",
                         help="also run bench_cffi.py against the gearman_cffi package in DIR (an older checkout "
                              "with its extension built in place), as the contender 'gearman_cffi before tuning'")
     args = parser.parse_args()
+    args.out = args.out or (ROOT / "build" / "bench-quick" if args.quick else ROOT / "docs")
     rounds = args.rounds or (3 if args.quick else 7)
     rss_tasks = args.rss_tasks or (100_000 if args.quick else 1_000_000)
     scenarios = [sc for sc in SCENARIOS if not args.only or sc.key in args.only.split(",")]
@@ -284,12 +286,14 @@ def main() -> None:
     ]
     if goal_lines:
         out += ["## Targets (issue 4)", "", *goal_lines, ""]
+    notes = ROOT / "bench" / "NOTES.md"
     out += [
         f"RSS growth of one long-lived `Client` over {growth['jobs']:,.0f} tasks (batches of 1000; every "
         f"10th batch as do_background): {growth['rss_start_kb'] / 1024:.1f} MB → {growth['rss_end_kb'] / 1024:.1f} MB.",
         "",
         "![jobs/s relative to raw C](benchmarks.png)",
         "",
+        *([notes.read_text()] if notes.exists() else []),
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "benchmarks.md").write_text("\n".join(out))
