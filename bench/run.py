@@ -162,24 +162,30 @@ def ratio(sc: Scenario, a: str, b: str) -> float:
     return statistics.median(r for r, _, _ in sc.results[a]) / statistics.median(r for r, _, _ in sc.results[b])
 
 
+def best_ratio(sc: Scenario, a: str, b: str) -> float:
+    """Ratio of the best rounds: load on a shared machine only ever slows a run down."""
+    return max(r for r, _, _ in sc.results[a]) / max(r for r, _, _ in sc.results[b])
+
+
 def targets(by_key: dict[str, Scenario], growth: dict[str, float]) -> list[str]:
     grown_mb = (growth["rss_end_kb"] - growth["rss_start_kb"]) / 1024
     rows = [
-        ("do_background ≥ 0.97x raw C", ratio(by_key["do"], "gearman_cffi", "raw C"), 0.97),
-        ("add_task+run_tasks ≥ 0.90x raw C", ratio(by_key["batch"], "gearman_cffi", "raw C"), 0.90),
-        ("do_background ≥ 2.5x pygearman", ratio(by_key["do"], "gearman_cffi", "pygearman"), 2.5),
-        ("add_task+run_tasks ≥ 2.5x pygearman", ratio(by_key["batch"], "gearman_cffi", "pygearman"), 2.5),
-        ("do_background ahead of PHP", ratio(by_key["do"], "gearman_cffi", "PHP gearman"), 1.0),
-        ("add_task+run_tasks ahead of PHP", ratio(by_key["batch"], "gearman_cffi", "PHP gearman"), 1.0),
-        ("4 threads do_background ≥ 0.9x 4 C pthreads", ratio(by_key["do_t4"], "gearman_cffi", "raw C"), 0.9),
-        ("4 threads add_task+run_tasks ≥ 0.9x 4 C pthreads", ratio(by_key["batch_t4"], "gearman_cffi", "raw C"),
-         0.9),
+        ("do_background ≥ 0.97x raw C", "do", "raw C", 0.97),
+        ("add_task+run_tasks ≥ 0.90x raw C", "batch", "raw C", 0.90),
+        ("do_background ≥ 2.5x pygearman", "do", "pygearman", 2.5),
+        ("add_task+run_tasks ≥ 2.5x pygearman", "batch", "pygearman", 2.5),
+        ("do_background ahead of PHP", "do", "PHP gearman", 1.0),
+        ("add_task+run_tasks ahead of PHP", "batch", "PHP gearman", 1.0),
+        ("4 threads do_background ≥ 0.9x 4 C pthreads", "do_t4", "raw C", 0.9),
+        ("4 threads add_task+run_tasks ≥ 0.9x 4 C pthreads", "batch_t4", "raw C", 0.9),
     ]
-    lines = ["| target | measured | met |", "|---|---:|:---:|"]
-    for name, value, goal in rows:
-        lines.append(f"| {name} | {value:.2f}x | {'yes' if value >= goal else 'no'} |")
+    lines = ["| target | median ratio | met (median) | best-round ratio | met (best) |", "|---|---:|:---:|---:|:---:|"]
+    for name, key, other, goal in rows:
+        med, best = ratio(by_key[key], "gearman_cffi", other), best_ratio(by_key[key], "gearman_cffi", other)
+        lines.append(f"| {name} | {med:.2f}x | {'yes' if med >= goal else 'no'} | {best:.2f}x "
+                     f"| {'yes' if best >= goal else 'no'} |")  # fmt: skip
     lines.append(f"| RSS growth < 20 MB over {growth['jobs']:,.0f} tasks (one Client) | {grown_mb:.1f} MB "
-                 f"| {'yes' if grown_mb < 20 else 'no'} |")  # fmt: skip
+                 f"| {'yes' if grown_mb < 20 else 'no'} | | |")  # fmt: skip
     return lines
 
 
@@ -273,7 +279,9 @@ def main() -> None:
         f"- Method: {rounds} interleaved rounds (every contender of a scenario once per round, in turn); every "
         "measurement on a fresh gearmand on a free 127.0.0.1 port; the client connects before the clock starts; "
         "jobs/s = jobs / wall time of the submissions (each job acknowledged by the server with JOB_CREATED). "
-        "Peak RSS is the client process's `ru_maxrss` (interpreter included).",
+        "Client CPU is the contender's own CPU time (user + system) over the timed part. Peak RSS is the client "
+        "process's `ru_maxrss` (interpreter included). Every measurement is in benchmarks.json "
+        "(jobs/s, peak RSS kB, CPU us/job).",
         "- raw C is bench/c/gearman_bench.c, linked against the same libgearman; its batch mode runs with "
         "GEARMAN_CLIENT_FREE_TASKS (as PHP's extension and gearman_cffi do); `raw C, no FREE_TASKS` keeps the "
         "tasks and calls gearman_client_task_free_all after each batch, for reference.",
@@ -285,7 +293,10 @@ def main() -> None:
         "",
     ]
     if goal_lines:
-        out += ["## Targets (issue 4)", "", *goal_lines, ""]
+        out += ["## Targets (issue 4)", "",
+                "The issue's targets are on medians. Noise from other load only ever slows a run down, so the "
+                "ratio of each contender's best round is shown beside the median as a second estimate.", "",
+                *goal_lines, ""]  # fmt: skip
     notes = ROOT / "bench" / "NOTES.md"
     out += [
         f"RSS growth of one long-lived `Client` over {growth['jobs']:,.0f} tasks (batches of 1000; every "
@@ -297,6 +308,10 @@ def main() -> None:
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "benchmarks.md").write_text("\n".join(out))
+    raw = {sc.key: {"title": sc.title, "results": {n: [list(m) for m in sc.results[n]] for n in sc.contenders}}
+           for sc in scenarios}  # fmt: skip
+    (args.out / "benchmarks.json").write_text(json.dumps({"date": date, "rounds": rounds, "rss_growth": growth,
+                                                          "scenarios": raw}, indent=1))  # fmt: skip
     drew = chart(scenarios, args.out / "benchmarks.png", f"gearman clients vs raw C libgearman ({kind} run, {date})")
     print("\n".join(body))
     if goal_lines:

@@ -12,6 +12,11 @@ Three rules keep libgearman's traps out of reach:
   drop their job handles, so such calls go through a second, task-free clone;
 * one lock serialises every C call on the client, since ``gearman_client_st``
   is not thread-safe and cffi releases the GIL around each call.
+
+For speed, the C client runs with GEARMAN_CLIENT_FREE_TASKS: libgearman frees a
+background task once its job is created, after a C callback has copied the
+outcome into the task's slot (include/batch.c); and ``unique=None`` sends a
+UUID-form unique made here rather than libgearman's costly time-based one.
 """
 
 from __future__ import annotations
