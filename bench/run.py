@@ -283,7 +283,7 @@ def main() -> None:
         "process's `ru_maxrss` (interpreter included). Every measurement is in benchmarks.json "
         "(jobs/s, peak RSS kB, CPU us/job).",
         "- raw C is bench/c/gearman_bench.c, linked against the same libgearman; its batch mode runs with "
-        "GEARMAN_CLIENT_FREE_TASKS (as PHP's extension and gearman_cffi do); `raw C, no FREE_TASKS` keeps the "
+        "GEARMAN_CLIENT_FREE_TASKS (as PHP's extension does; gearman_cffi on main does not); `raw C, no FREE_TASKS` keeps the "
         "tasks and calls gearman_client_task_free_all after each batch, for reference.",
         "- Unique: `auto` rows leave it to the client library (libgearman: a time-based UUID; "
         "gearman_cffi: its own UUID-form unique, see README; pygearman: random hex); `explicit` rows pass "

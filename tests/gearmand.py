@@ -90,6 +90,14 @@ class Gearmand:
                 result[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]))
         return result
 
+    def job_handles(self) -> set[str]:
+        """Every job handle the server holds (``gearadmin --show-jobs``)."""
+        out = subprocess.run(
+            ["gearadmin", "-h", self.host, "-p", str(self.port), "--show-jobs"],
+            check=True, capture_output=True, text=True, timeout=60,
+        ).stdout  # fmt: skip
+        return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
+
     def queued(self, function: str) -> int:
         return self.status().get(function, (0, 0, 0))[0]
 

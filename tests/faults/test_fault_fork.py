@@ -4,7 +4,6 @@ connection; the parent's connection and pending tasks are untouched."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -13,14 +12,6 @@ from gearmand import Gearmand
 from gearman_cffi import Client
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-
-
-def show_jobs(server: Gearmand) -> set[str]:
-    out = subprocess.run(
-        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
-        check=True, capture_output=True, text=True, timeout=30,
-    ).stdout  # fmt: skip
-    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
 
 
 def run_child(body: str, client: Client, fn: str, read_fd: int, write_fd: int) -> tuple[int, str]:
@@ -72,7 +63,7 @@ def test_child_uses_parent_client_parent_unharmed(gearmand: Gearmand, fn: str) -
         client.run_tasks()
         parent_handles = {parent_first, parent_second, pending.job_handle}
         assert len(parent_handles | set(child_handles)) == 5
-        assert show_jobs(gearmand) == parent_handles | set(child_handles)
+        assert gearmand.job_handles() == parent_handles | set(child_handles)
         assert sorted(gearmand.drain(fn, 5)) == sorted(
             [b"parent-1", b"parent-2", b"parent-pending", b"child-do", b"child-task"]
         )

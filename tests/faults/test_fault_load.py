@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 
 import pytest
@@ -14,14 +13,6 @@ from gearman_cffi import Client
 THREADS = 16
 PER_THREAD = 2000
 BATCH = 100
-
-
-def show_jobs(server: Gearmand) -> set[str]:
-    out = subprocess.run(
-        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout  # fmt: skip
-    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
 
 
 def run_threads(target: object, count: int) -> list[BaseException]:
@@ -58,7 +49,7 @@ def test_sixteen_threads_each_with_a_clone(gearmand: Gearmand, fn: str) -> None:
     assert len(every) == THREADS * PER_THREAD and None not in every
     assert len(set(every)) == THREADS * PER_THREAD
     assert gearmand.queued(fn) == THREADS * PER_THREAD
-    assert show_jobs(gearmand) == set(every)
+    assert gearmand.job_handles() == set(every)
 
 
 def test_eight_threads_share_one_client(gearmand: Gearmand, fn: str) -> None:
@@ -81,7 +72,7 @@ def test_eight_threads_share_one_client(gearmand: Gearmand, fn: str) -> None:
     total = threads * rounds * 6
     assert len(every) == total and None not in every and len(set(every)) == total
     assert gearmand.queued(fn) == total
-    assert show_jobs(gearmand) == set(every)
+    assert gearmand.job_handles() == set(every)
 
 
 def rss_kib() -> int:

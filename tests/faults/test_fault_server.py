@@ -6,7 +6,6 @@ Every check of what the server holds goes through gearadmin / the gearman CLI wo
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,15 +18,6 @@ from gearman_cffi import Client
 
 TIMEOUT = 2.0
 MARGIN = 2.0  # generous: two cores shared with other jobs
-
-
-def show_jobs(server: Gearmand) -> set[str]:
-    """Every job handle the server holds (``gearadmin --show-jobs``)."""
-    out = subprocess.run(
-        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
-        check=True, capture_output=True, text=True, timeout=30,
-    ).stdout  # fmt: skip
-    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
 
 
 def submit_both(client: Client, fn: str, payload: bytes) -> list[str]:
@@ -70,7 +60,7 @@ def test_server_down_at_submit_raises_connection_error_in_time(api: str, fn: str
 def test_restart_same_client_errors_while_down_then_recovers(gearmand: Gearmand, fn: str) -> None:
     with Client(gearmand.address, timeout=TIMEOUT) as client:
         before = submit_both(client, fn, b"before")
-        assert set(before) == show_jobs(gearmand)
+        assert set(before) == gearmand.job_handles()
         gearmand.kill()  # SIGKILL: the in-memory queue is gone
         for attempt in range(3):  # a clear error every time while it is down
             start = time.monotonic()
@@ -83,7 +73,7 @@ def test_restart_same_client_errors_while_down_then_recovers(gearmand: Gearmand,
         # Not a stale handle from before the restart, nor one of another job:
         # exactly our two jobs are on the server, under the handles we got.
         assert len(set(after)) == 2
-        assert set(after) == show_jobs(gearmand)
+        assert set(after) == gearmand.job_handles()
         assert sorted(gearmand.drain(fn, 2)) == [b"after/do", b"after/task"]
 
 
@@ -142,7 +132,7 @@ def test_sigkill_mid_stream_and_restart(gearmand: Gearmand, fn: str) -> None:
     payloads = [p for batch, _ in after for p in batch]
     handles = [h for _, batch in after for h in batch]
     assert len(set(handles)) == len(handles) == len(payloads)
-    assert set(handles) == show_jobs(gearmand)
+    assert set(handles) == gearmand.job_handles()
     assert sorted(gearmand.drain(fn, len(payloads))) == sorted(payloads)
 
 
@@ -158,7 +148,7 @@ def test_dead_server_in_list_is_skipped(gearmand: Gearmand, fn: str, dead_positi
             client.run_tasks()
             assert all(t.job_handle for t in tasks)
     assert gearmand.queued(fn) == 3 * 52
-    assert len(show_jobs(gearmand)) == 3 * 52
+    assert len(gearmand.job_handles()) == 3 * 52
 
 
 def test_server_dying_between_batches_fails_over(gearmand_factory: type[Gearmand], fn: str) -> None:
@@ -178,7 +168,7 @@ def test_server_dying_between_batches_fails_over(gearmand_factory: type[Gearmand
                 assert failures == 1
         handles = {t.job_handle for t in batch2}
         assert len(handles) == 50 and None not in handles
-        assert handles == show_jobs(second)
+        assert handles == second.job_handles()
         assert sorted(second.drain(fn, 50)) == sorted(b"two-%d" % i for i in range(50))
         assert all(t.job_handle for t in batch1)
         # do_background follows the same server.
@@ -208,7 +198,7 @@ def test_silent_server_times_out_and_client_recovers(api: str, fn: str) -> None:
         server = Gearmand(port=port).start()  # a real server on the same port
         try:
             handles = submit_both(client, fn, b"ok")
-            assert set(handles) == show_jobs(server)
+            assert set(handles) == server.job_handles()
             assert sorted(server.drain(fn, 2)) == [b"ok/do", b"ok/task"]
         finally:
             server.stop()

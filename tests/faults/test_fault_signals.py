@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,14 +18,6 @@ from gearman_cffi import Client
 
 DELAY = 0.5
 LATENCY = 1.0  # the brief: within one second of the signal
-
-
-def show_jobs(server: Gearmand) -> set[str]:
-    out = subprocess.run(
-        ["gearadmin", "-h", server.host, "-p", str(server.port), "--show-jobs"],
-        check=True, capture_output=True, text=True, timeout=30,
-    ).stdout  # fmt: skip
-    return {line.split("\t")[0] for line in out.splitlines() if line.startswith("H:")}
 
 
 def interrupted(call: Callable[[], object]) -> float:
@@ -88,7 +79,7 @@ def test_sigint_interrupts_a_call_blocked_on_a_silent_server(api: str, fn: str) 
                 except ConnectionError:
                     pass
             assert task.job_handle is not None
-            assert show_jobs(server) == {task.job_handle}
+            assert server.job_handles() == {task.job_handle}
             assert server.drain(fn, 1) == [b"interrupted"]
         finally:
             server.stop()
@@ -107,7 +98,7 @@ def test_interrupted_submission_is_collected_not_duplicated(gearmand: Gearmand, 
         [task] = client.pending_tasks
         client.run_tasks()  # no error: the connection stayed in step
         assert task.job_handle is not None and task.job_handle != first
-        assert show_jobs(gearmand) == {first, task.job_handle}
+        assert gearmand.job_handles() == {first, task.job_handle}
         assert sorted(gearmand.drain(fn, 2)) == [b"first", b"second"]
 
 
@@ -120,7 +111,7 @@ def test_interrupted_batch_keeps_every_handle(gearmand: Gearmand, fn: str) -> No
         client.run_tasks()
         handles = {t.job_handle for t in tasks}
         assert None not in handles and len(handles) == 200
-        assert len(show_jobs(gearmand)) == 201
+        assert len(gearmand.job_handles()) == 201
         assert gearmand.queued(fn) == 201
 
 
@@ -137,6 +128,6 @@ def test_interrupted_do_background_beside_pending_tasks(gearmand: Gearmand, fn: 
         side = client.pending_tasks[1]
         client.run_tasks()
         assert waiting.job_handle and side.job_handle and waiting.job_handle != side.job_handle
-        assert len(show_jobs(gearmand)) == 3
+        assert len(gearmand.job_handles()) == 3
         assert gearmand.queued(fn) == 3
         assert sorted(gearmand.drain(fn, 3)) == [b"side", b"waiting", b"warm-up"]
