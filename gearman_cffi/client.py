@@ -122,6 +122,8 @@ class Client:
         clone._own(new)
         clone._servers, clone._callbacks = list(self._servers), self._callbacks
         clone._callbacks_installed = self._callbacks_installed  # gearman_client_clone copies them
+        if hasattr(self, "_namespace"):
+            clone._namespace = self._namespace
         return clone
 
     @contextmanager
