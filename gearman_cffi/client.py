@@ -171,7 +171,7 @@ class Client:
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the server about a job handle; with several servers, each is asked
-        (libgearman alone asks only the first) and the first that knows it answers."""
+        (libgearman alone asks one: the last added) and the first that knows it answers."""
         if len(self._servers) > 1:
             return _status.job_status(self, job_handle)
         handle = ffi.new("gearman_job_handle_t", arg.job_handle(job_handle))

@@ -1,6 +1,7 @@
 """Status queries beyond ``gearman_client_job_status``.
 
-* libgearman sends a status request to the first server only, so with several
+* libgearman sends a status request to one server only (the last one added:
+  its connection list is prepended), so with several
   servers :func:`job_status` asks each one (a throwaway single-server clone per
   server) and returns the first answer that knows the job.
 * :func:`job_statuses` sends one GET_STATUS per handle in one batch
