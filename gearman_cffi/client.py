@@ -370,8 +370,8 @@ class Client:
 
     @options.setter
     def options(self, value: ClientOptions) -> None:
-        wanted = _identity.checked_options(value)
         with self._locked() as ptr:
+            wanted = _identity.checked_options(value, _identity.read_options(ptr))
             for target in (ptr, self._side):
                 if target is not None:
                     _identity.apply_options(target, wanted)

@@ -34,8 +34,10 @@ class ClientOptions(enum.IntFlag):
 
 #: Options Python may turn on or off.  NON_BLOCKING would make every call
 #: return IO_WAIT; FREE_TASKS makes libgearman free tasks the Client still owns;
-#: the others are libgearman's own state, and SSL goes through Client.set_ssl.
-SETTABLE = ClientOptions.UNBUFFERED_RESULT | ClientOptions.GENERATE_UNIQUE | ClientOptions.EXCEPTION
+#: EXCEPTION is a per-connection server request libgearman cannot turn off
+#: again (and only foreground jobs get exceptions); ALLOCATED, TASK_IN_USE and
+#: NO_NEW are libgearman's own state; SSL goes through Client.set_ssl.
+SETTABLE = ClientOptions.UNBUFFERED_RESULT | ClientOptions.GENERATE_UNIQUE
 
 
 def read_options(ptr: Any) -> ClientOptions:
@@ -47,18 +49,19 @@ def read_options(ptr: Any) -> ClientOptions:
     return value
 
 
-def checked_options(options: object) -> ClientOptions:
+def checked_options(options: object, current: ClientOptions) -> ClientOptions:
+    """``options`` as ClientOptions; ValueError if it changes a bit Python may not."""
     if isinstance(options, bool) or not isinstance(options, int):
         raise TypeError(f"options must be ClientOptions, not {type(options).__name__}")
     try:
         value = ClientOptions(options)
     except ValueError:
         raise ValueError(f"unknown client option bits in {options!r}") from None
-    forbidden = value & ~SETTABLE
+    forbidden = (value ^ current) & ~SETTABLE
     if forbidden:
         raise ValueError(
-            f"{forbidden!r} cannot be set from Python: NON_BLOCKING and FREE_TASKS break the "
-            "Client's ownership of tasks, the others are libgearman's internal state (use set_ssl for SSL)"
+            f"{forbidden!r} cannot be changed from Python: NON_BLOCKING and FREE_TASKS break the "
+            "Client's ownership of tasks; only UNBUFFERED_RESULT and GENERATE_UNIQUE may change (SSL: set_ssl)"
         )
     return value
 
