@@ -128,6 +128,11 @@ def reraise_stored() -> Iterator[None]:
             raise error.with_traceback(error.__traceback__) from None
 
 
+def in_callback_of(client: Client) -> bool:
+    """True inside a callback run by ``client.run_tasks()`` in this thread."""
+    return getattr(_stored, "client", None) is client
+
+
 def _refresh(task: Task, c_task: Any) -> None:
     """Copy what the C task knows now onto the Task, so callbacks see it."""
     handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii", "replace")
@@ -150,12 +155,16 @@ def _dispatch(event: str, c_task: Any) -> int:
         if callback is None:
             return int(lib.GEARMAN_SUCCESS)
         _refresh(task, c_task)
-        if event in _EVENTS_WITH_DATA:
-            size = lib.gearman_task_data_size(c_task)
-            data = bytes(ffi.buffer(lib.gearman_task_data(c_task), size)) if size else b""
-            callback(task, data)
-        else:
-            callback(task)
+        _stored.client = task._client
+        try:
+            if event in _EVENTS_WITH_DATA:
+                size = lib.gearman_task_data_size(c_task)
+                data = bytes(ffi.buffer(lib.gearman_task_data(c_task), size)) if size else b""
+                callback(task, data)
+            else:
+                callback(task)
+        finally:
+            _stored.client = None
     except BaseException as error:  # re-raised by Client.run_tasks
         if getattr(_stored, "error", None) is None:
             _stored.error = error

@@ -128,6 +128,8 @@ class Client:
 
     @contextmanager
     def _locked(self) -> Iterator[Any]:
+        if _callbacks.in_callback_of(self):  # the lock is held by run_tasks: would deadlock
+            raise RuntimeError("a task callback must not call its own Client (use another, e.g. a clone made before)")
         with self._lock:
             if self._ptr is None:
                 raise ClientClosedError()

@@ -108,6 +108,23 @@ def test_base_exceptions_too_and_the_job_still_exists(
     assert client.do_background(fn, "y").startswith("H:")
 
 
+def test_a_callback_calling_its_own_client_raises_instead_of_deadlocking(client: gearman_cffi.Client, fn: str):
+    results: list[str] = []
+    other = client.clone()  # another Client is fine
+
+    def created(task: gearman_cffi.Task) -> None:
+        results.append(other.do_background(fn, b"from callback"))
+        task.client.do_background(fn, b"same client")
+
+    client.callbacks = TaskCallbacks(created=created)
+    client.add_task_background(fn, b"x")
+    with pytest.raises(RuntimeError, match="own Client"):
+        client.run_tasks()
+    assert len(results) == 1
+    assert client.do_background(fn, b"after").startswith("H:")
+    other.close()
+
+
 def test_clone_keeps_callbacks(client: gearman_cffi.Client, fn: str):
     seen: list[str] = []
     client.callbacks = TaskCallbacks(created=lambda t: seen.append(t.unique))
