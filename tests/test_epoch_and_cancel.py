@@ -112,7 +112,7 @@ def test_do_background_at_rejects_bad_times(client: gearman_cffi.Client, fn: str
         client.do_background_at(when, fn, b"x")  # type: ignore[arg-type]
 
 
-def test_do_background_at_connection_failure_leaves_client_usable(silent_server, gearmand_module: Gearmand, fn: str):
+def test_do_background_at_connection_failure_leaves_client_usable(gearmand_module: Gearmand, fn: str):
     with gearman_cffi.Client("127.0.0.1:1", timeout=2) as client:
         with pytest.raises(gearman_cffi.GearmanConnectionError):
             client.do_background_at(time.time() + 60, fn, b"x")
