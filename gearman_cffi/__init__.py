@@ -8,6 +8,7 @@ which owns every C object and turns failing return codes into exceptions.
 from __future__ import annotations
 
 from ._libgearman import ffi, lib
+from .callbacks import TaskCallbacks
 from .client import Client
 from .errors import (
     ClientClosedError,
@@ -19,6 +20,8 @@ from .errors import (
     GearmanTimeoutError,
     ReturnCode,
 )
+from .identity import ClientOptions
+from .log import Verbose
 from .task import JobStatus, Priority, Task
 
 __version__ = "0.1.0"
@@ -26,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Client",
     "ClientClosedError",
+    "ClientOptions",
     "GearmanConnectionError",
     "GearmanError",
     "GearmanInvalidArgumentError",
@@ -36,6 +40,8 @@ __all__ = [
     "Priority",
     "ReturnCode",
     "Task",
+    "TaskCallbacks",
+    "Verbose",
     "__version__",
     "ffi",
     "lib",

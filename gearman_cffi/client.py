@@ -31,13 +31,21 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from . import _arguments as arg
+from . import callbacks as _callbacks
+from . import identity as _identity
+from . import log as _log
+from . import schedule as _schedule
+from . import status as _status
 from ._libgearman import ffi, lib
+from .callbacks import TaskCallbacks
 from .errors import ClientClosedError, GearmanMemoryError, check, error_from
+from .identity import ClientOptions
+from .log import Verbose
 from .task import JobStatus, Priority, Task
 
 _ADD_TASK_BACKGROUND = {
@@ -104,15 +112,15 @@ class Client:
     """
 
     def __init__(self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None) -> None:
-        server_list = arg.servers(servers)
+        # libgearman's client_create adds $GEARMAN_SERVERS first; the list keeps its order.
+        server_list = [(h.encode(), p) for h, p in _identity.environment_servers()] + arg.servers(servers)
         timeout_ms = arg.timeout_ms(timeout)
         ptr = _allocated(lib.gearman_client_create(ffi.NULL))
         try:
             for host, port in server_list:  # resolves each name: bad ones fail here
                 check(lib.gearman_client_add_server(ptr, host, port), ptr)
-            if len(server_list) > 1:  # then keep the first only (see the module docstring)
-                lib.gearman_client_remove_servers(ptr)
-                check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
+            lib.gearman_client_remove_servers(ptr)  # then keep the first only (module docstring)
+            check(lib.gearman_client_add_server(ptr, *server_list[0]), ptr)
             lib.gearman_client_set_timeout(ptr, timeout_ms)
         except BaseException:
             lib.gearman_client_free(ptr)
@@ -127,6 +135,8 @@ class Client:
         self._pending: list[Task] = []  # added, job not created yet; C order
         self._ptr: Any = ptr
         self._side: Any = None  # task-free clone for one-shot calls, made on demand
+        self._callbacks: TaskCallbacks | None = None  # for tasks added from now on
+        self._callbacks_installed = False  # the C trampolines (see callbacks.py)
 
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
@@ -167,6 +177,10 @@ class Client:
             new = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
         clone = Client.__new__(Client)
         clone._own(new, self._servers, self._server)
+        clone._callbacks = self._callbacks
+        clone._callbacks_installed = self._callbacks_installed  # gearman_client_clone copies them
+        if hasattr(self, "_namespace"):
+            clone._namespace = self._namespace
         return clone
 
     def _forget_parent(self) -> None:
@@ -186,6 +200,8 @@ class Client:
     def _locked(self) -> Iterator[Any]:
         if self._pid != os.getpid():
             self._forget_parent()
+        if _callbacks.in_callback_of(self):  # the lock is held by run_tasks: would deadlock
+            raise RuntimeError("a task callback must not call its own Client (use another, e.g. a clone made before)")
         with self._lock:
             if self._ptr is None:
                 raise ClientClosedError()
@@ -260,7 +276,10 @@ class Client:
         self._settle_created()  # if its job was created already
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
-        """Ask the server this Client currently uses (the first listed, unless it failed) about a job handle."""
+        """Ask the server about a job handle; with several servers, each is asked
+        (libgearman alone asks one: the last added) and the first that knows it answers."""
+        if len(self._servers) > 1:
+            return _status.job_status(self, job_handle)
         handle = ffi.new("gearman_job_handle_t", arg.job_handle(job_handle))
         flags, counts = ffi.new("bool[2]"), ffi.new("uint32_t[2]")
         self._one_shot(lib.gearman_client_job_status, handle, flags, flags + 1, counts, counts + 1)
@@ -298,6 +317,8 @@ class Client:
         buffer, size = arg.workload(workload)
         with self._locked() as ptr:
             task = Task(self, self._add_c_task(ptr, priority, name, unique_c, buffer, size), buffer, priority, context)
+            if self._callbacks_installed:
+                _callbacks.bind(task, self._callbacks)
             self._pending.append(task)
         return task
 
@@ -316,7 +337,7 @@ class Client:
         pending, so calling ``run_tasks()`` again retries them with the same
         unique (``Task.free()`` withdraws one instead).
         """
-        with self._locked():
+        with self._locked(), _callbacks.reraise_stored():
             for attempt in range(len(self._servers)):  # a failed connect moves on
                 try:
                     rc = _run_sliced(self._ptr)
@@ -362,6 +383,23 @@ class Client:
             if len(self._servers) == 1:
                 return
         self._reset(next_server=True)
+
+    @contextmanager
+    def _task_free(self) -> Iterator[Any]:
+        """Lock, and yield a C client with no pending tasks (this one, or the side
+        clone); if the body raises, that C client is replaced."""
+        with self._locked() as ptr:
+            if self._pending and self._side is None:
+                self._side = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
+            target = self._side if self._pending else ptr
+            try:
+                yield target
+            except BaseException:
+                if target is ptr:
+                    self._reset()
+                else:
+                    self._free_side()
+                raise
 
     def _free_side(self) -> None:
         side, self._side = self._side, None
@@ -415,8 +453,8 @@ class Client:
 
     @staticmethod
     def _re_add(c_client: Any, task: Task) -> Any:
-        """Add ``task`` again to ``c_client``, with the same unique and workload."""
-        return Client._add_c_task(
+        """Add ``task`` again to ``c_client``, with the same unique, workload and callbacks."""
+        c_task = Client._add_c_task(
             c_client,
             task.priority,
             task.function_name.encode("utf-8", "surrogateescape"),
@@ -424,6 +462,9 @@ class Client:
             task._workload,
             0 if task._workload == ffi.NULL else len(task._workload),
         )
+        if task._c_context is not None:  # its callbacks (see callbacks.py)
+            lib.gearman_task_set_context(c_task, task._c_context)
+        return c_task
 
     def _withdraw(self, task: Task) -> None:
         """Task.free(): drop a task that has not been sent (see module docstring)."""
@@ -433,6 +474,97 @@ class Client:
             self._pending.remove(task)
             task._detach()
             self._reset()
+
+    # -- status, scheduling, identity (issue 6) ------------------------------------
+    def job_statuses(self, job_handles: Iterable[arg.Text]) -> list[JobStatus]:
+        """Status of many jobs in one round trip per server (``add_task_status``)."""
+        return _status.job_statuses(self, job_handles)
+
+    add_task_status = job_statuses
+
+    def unique_status(self, unique: arg.Text) -> JobStatus:
+        """Status of the job submitted with ``unique`` (on a throwaway clone:
+        libgearman 1.1.20's ``gearman_client_unique_status`` wedges its client)."""
+        return _status.unique_status(self, unique)
+
+    def do_background_at(
+        self,
+        when: _schedule.When,
+        function_name: arg.Text,
+        workload: arg.Workload,
+        unique: arg.Text | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> str:
+        """Submit a background job to run no earlier than ``when`` (a datetime or
+        Unix time); see ``schedule.py`` for what gearmand 1.1.20 does with it."""
+        return _schedule.do_background_at(self, when, function_name, workload, unique, priority)
+
+    @property
+    def callbacks(self) -> TaskCallbacks | None:
+        """The callbacks tasks added from now on get (libgearman copies them at add time)."""
+        return self._callbacks
+
+    @callbacks.setter
+    def callbacks(self, value: TaskCallbacks | None) -> None:
+        _callbacks.set_client_callbacks(self, value)
+
+    @property
+    def servers(self) -> list[tuple[str, int]]:
+        """The servers this client uses, in libgearman's order ($GEARMAN_SERVERS first)."""
+        return [(host.decode("utf-8", "surrogateescape"), port) for host, port in self._servers]
+
+    @property
+    def options(self) -> ClientOptions:
+        with self._locked() as ptr:
+            return _identity.read_options(ptr)
+
+    @options.setter
+    def options(self, value: ClientOptions) -> None:
+        with self._locked() as ptr:
+            wanted = _identity.checked_options(value, _identity.read_options(ptr))
+            for target in (ptr, self._side):
+                if target is not None:
+                    _identity.apply_options(target, wanted)
+
+    def set_namespace(self, namespace: arg.Text) -> None:
+        """Prefix every function name this client submits with ``namespace``."""
+        data = _identity.namespace_bytes(namespace)
+        with self._locked() as ptr:
+            for target in (ptr, self._side):
+                if target is not None:
+                    lib.gearman_client_set_namespace(target, data, len(data))
+            self._namespace = data.decode("utf-8", "surrogateescape")
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace set with ``set_namespace`` (libgearman does not export a getter)."""
+        return getattr(self, "_namespace", None)
+
+    def set_identifier(self, identifier: arg.Text) -> None:
+        """Name this client to the server (SET_CLIENT_ID; shown by ``gearadmin --workers``)."""
+        data = _identity.identifier_bytes(identifier)
+        with self._locked() as ptr:
+            for target in (ptr, self._side):
+                if target is not None:
+                    check(lib.gearman_client_set_identifier(target, data, len(data)), target)
+
+    def ping(self) -> None:
+        """Check that the servers answer (an ECHO round trip)."""
+        self.echo(b"ping")
+
+    def set_log_level(self, level: Verbose | None) -> None:
+        """Send libgearman's log lines up to ``level`` to the ``gearman_cffi``
+        logger; ``None`` turns logging off (the default)."""
+        verbose = _log.checked_level(level)
+        with self._locked() as ptr:
+            for target in (ptr, self._side):
+                if target is not None:
+                    _log.install(target, verbose)
+
+    def set_ssl(self, ca_file: str | None = None, certificate: str | None = None, key_file: str | None = None) -> None:
+        """Use SSL for connections made from now on; raises RuntimeError if this
+        libgearman was built without SSL (Debian's is)."""
+        _identity.set_ssl(self, ca_file, certificate, key_file)
 
     def __repr__(self) -> str:
         state = "closed" if self._ptr is None else f"{len(self._pending)} pending"

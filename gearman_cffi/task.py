@@ -16,6 +16,7 @@ from ._libgearman import ffi, lib
 from .errors import ReturnCode
 
 if TYPE_CHECKING:
+    from .callbacks import TaskCallbacks
     from .client import Client
 
 
@@ -49,6 +50,8 @@ class Task:
 
     __slots__ = (
         "__weakref__",
+        "_c_context",
+        "_callbacks",
         "_client",
         "_freed",
         "_function_name",
@@ -73,6 +76,8 @@ class Task:
         self._return_code = ReturnCode.UNKNOWN_STATE
         self._status = JobStatus(False, False, 0, 0)
         self._freed = False
+        self._callbacks: TaskCallbacks | None = None  # see callbacks.py
+        self._c_context: Any = None  # ffi.new_handle(self) while the C task has it
         #: Any Python object the caller attached; libgearman never sees it.
         self.context = context
 
@@ -96,6 +101,7 @@ class Task:
 
     def _detach(self) -> None:
         self._ptr = None
+        self._c_context = None
         self._workload = None
 
     # -- public -------------------------------------------------------------------
@@ -145,6 +151,17 @@ class Task:
     @property
     def denominator(self) -> int:
         return self._status.denominator
+
+    @property
+    def callbacks(self) -> TaskCallbacks | None:
+        """The callbacks of this task: its client's when it was added, unless replaced."""
+        return self._callbacks
+
+    @callbacks.setter
+    def callbacks(self, value: TaskCallbacks | None) -> None:
+        from .callbacks import set_task_callbacks
+
+        set_task_callbacks(self, value)
 
     def free(self) -> None:
         """Release the task; a task not sent yet is withdrawn from the batch.

@@ -1,0 +1,219 @@
+"""Task callbacks: libgearman's ``gearman_client_set_*_fn`` as Python callables.
+
+libgearman calls C function pointers; the pointers installed here are cffi
+``extern "Python"`` functions (declared in ``include/06-callbacks.h``), which
+find the Python :class:`~gearman_cffi.Task` through the C task's context
+pointer (an ``ffi.new_handle`` the Task holds while its C task exists) and call
+the callables in ``Task.callbacks``.
+
+Once a Client has had callbacks, the C trampolines stay installed on it (and
+on its clones), so which callables run is decided in Python alone: a task
+keeps the :class:`TaskCallbacks` its client had when it was added, exactly as
+libgearman copies a client's callbacks into each task at add time.
+
+An exception raised by a callback is stored, the callback returns
+``GEARMAN_PAUSE`` so ``gearman_client_run_tasks`` stops at once, and
+``Client.run_tasks`` re-raises the stored exception with its traceback after
+the usual failure handling (tasks created so far are settled, the rest stay
+pending on a fresh C client).  This is pygit2's stored-exception pattern.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+
+from ._libgearman import ffi, lib
+from .task import JobStatus
+
+if TYPE_CHECKING:
+    from .client import Client
+    from .task import Task
+
+#: ``callback(task)``: the task's job_handle, return_code and status are
+#: up to date when it is called.
+TaskCallback = Callable[["Task"], object]
+#: ``callback(task, data)`` for events that carry a payload.
+DataCallback = Callable[["Task", bytes], object]
+
+
+class TaskCallbacks(NamedTuple):
+    """What to call for each event of a task (``None``: nothing).
+
+    Against gearmand a *background* task only ever gets ``created``: the server
+    sends WORK_DATA/WARNING/STATUS/COMPLETE/FAIL/EXCEPTION to foreground
+    submitters only, and ``run_tasks`` returns as soon as every job is created.
+    The others are here because libgearman has them.
+    """
+
+    created: TaskCallback | None = None
+    data: DataCallback | None = None
+    warning: DataCallback | None = None
+    status: TaskCallback | None = None
+    complete: DataCallback | None = None
+    exception: DataCallback | None = None
+    fail: TaskCallback | None = None
+
+
+_EVENTS_WITH_DATA = frozenset({"data", "warning", "complete", "exception"})
+
+_INSTALL = (
+    (lib.gearman_client_set_created_fn, lib._gearman_cffi_created),
+    (lib.gearman_client_set_data_fn, lib._gearman_cffi_data),
+    (lib.gearman_client_set_warning_fn, lib._gearman_cffi_warning),
+    (lib.gearman_client_set_status_fn, lib._gearman_cffi_status),
+    (lib.gearman_client_set_complete_fn, lib._gearman_cffi_complete),
+    (lib.gearman_client_set_exception_fn, lib._gearman_cffi_exception),
+    (lib.gearman_client_set_fail_fn, lib._gearman_cffi_fail),
+)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def extern(fn: _F) -> _F:
+    """``@ffi.def_extern()`` with the function's type kept (for mypy)."""
+    ffi.def_extern(name=fn.__name__)(fn)
+    return fn
+
+
+# Exceptions raised by callbacks, per thread (run_tasks runs the callbacks in
+# the calling thread, holding the client's lock).
+_stored = threading.local()
+
+
+def install(ptr: Any) -> None:
+    """Point every task callback of the C client ``ptr`` at the trampolines."""
+    for setter, trampoline in _INSTALL:
+        setter(ptr, trampoline)
+
+
+def validate(callbacks: object) -> TaskCallbacks | None:
+    if callbacks is None or isinstance(callbacks, TaskCallbacks):
+        for name, fn in zip(TaskCallbacks._fields, callbacks or ()):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"callback {name!r} must be callable, not {type(fn).__name__}")
+        return callbacks
+    raise TypeError(f"callbacks must be a TaskCallbacks or None, not {type(callbacks).__name__}")
+
+
+def bind(task: Task, callbacks: TaskCallbacks | None) -> None:
+    """Point a just-added C task (added with the trampolines) at its Task."""
+    task._callbacks = callbacks
+    task._c_context = ffi.new_handle(task)
+    lib.gearman_task_set_context(task._ptr, task._c_context)
+
+
+def set_task_callbacks(task: Task, callbacks: object) -> None:
+    """``Task.callbacks = ...``: only for a pending task added with trampolines."""
+    value = validate(callbacks)
+    if task._c_context is None:
+        raise ValueError(
+            "task callbacks can only be set on a pending task added after Client.callbacks was set "
+            "(libgearman copies a client's callbacks into each task when it is added)"
+        )
+    task._callbacks = value
+
+
+@contextmanager
+def reraise_stored() -> Iterator[None]:
+    """Raise, after the body, the exception a callback stored during it."""
+    _stored.error = None
+    try:
+        yield
+    finally:
+        error, _stored.error = getattr(_stored, "error", None), None
+        if error is not None:
+            raise error.with_traceback(error.__traceback__) from None
+
+
+def in_callback_of(client: Client) -> bool:
+    """True inside a callback run by ``client.run_tasks()`` in this thread."""
+    return getattr(_stored, "client", None) is client
+
+
+def _refresh(task: Task, c_task: Any) -> None:
+    """Copy what the C task knows now onto the Task, so callbacks see it."""
+    handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii", "replace")
+    task._job_handle = handle or task._job_handle
+    task._status = JobStatus(
+        bool(lib.gearman_task_is_known(c_task)),
+        bool(lib.gearman_task_is_running(c_task)),
+        int(lib.gearman_task_numerator(c_task)),
+        int(lib.gearman_task_denominator(c_task)),
+    )
+
+
+def _dispatch(event: str, c_task: Any) -> int:
+    context = lib.gearman_task_context(c_task)
+    if context == ffi.NULL:
+        return int(lib.GEARMAN_SUCCESS)
+    try:
+        task: Task = ffi.from_handle(context)
+        callback = getattr(task._callbacks, event, None) if task._callbacks is not None else None
+        if callback is None:
+            return int(lib.GEARMAN_SUCCESS)
+        _refresh(task, c_task)
+        _stored.client = task._client
+        try:
+            if event in _EVENTS_WITH_DATA:
+                size = lib.gearman_task_data_size(c_task)
+                data = bytes(ffi.buffer(lib.gearman_task_data(c_task), size)) if size else b""
+                callback(task, data)
+            else:
+                callback(task)
+        finally:
+            _stored.client = None
+    except BaseException as error:  # re-raised by Client.run_tasks
+        if getattr(_stored, "error", None) is None:
+            _stored.error = error
+        return int(lib.GEARMAN_PAUSE)
+    return int(lib.GEARMAN_SUCCESS)
+
+
+@extern
+def _gearman_cffi_created(c_task: Any) -> int:
+    return _dispatch("created", c_task)
+
+
+@extern
+def _gearman_cffi_data(c_task: Any) -> int:
+    return _dispatch("data", c_task)
+
+
+@extern
+def _gearman_cffi_warning(c_task: Any) -> int:
+    return _dispatch("warning", c_task)
+
+
+@extern
+def _gearman_cffi_status(c_task: Any) -> int:
+    return _dispatch("status", c_task)
+
+
+@extern
+def _gearman_cffi_complete(c_task: Any) -> int:
+    return _dispatch("complete", c_task)
+
+
+@extern
+def _gearman_cffi_exception(c_task: Any) -> int:
+    return _dispatch("exception", c_task)
+
+
+@extern
+def _gearman_cffi_fail(c_task: Any) -> int:
+    return _dispatch("fail", c_task)
+
+
+def set_client_callbacks(client: Client, callbacks: object) -> None:
+    """``Client.callbacks = ...``: for tasks added from now on."""
+    value = validate(callbacks)
+    with client._locked() as ptr:
+        if value is not None and not client._callbacks_installed:
+            install(ptr)
+            if client._side is not None:
+                install(client._side)
+            client._callbacks_installed = True
+        client._callbacks = value
