@@ -124,7 +124,8 @@ def _libgearman_path() -> Path | None:
         return None
     for line in maps.splitlines():
         path = line.split()[-1] if len(line.split()) >= 6 else ""
-        if "/libgearman.so" in path:
+        # the system's libgearman.so.8, or a wheel's gearman_cffi.libs/libgearman-<hash>.so.8
+        if Path(path).name.startswith(("libgearman.so", "libgearman-")):
             return Path(path)
     return None
 

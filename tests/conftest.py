@@ -8,6 +8,11 @@ from gearmand import Gearmand, SilentServer
 import gearman_cffi
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Here rather than in pyproject.toml: the installed-wheel run uses a copy of tests/ alone.
+    config.addinivalue_line("markers", "slow: long-running tests (still run by ci/test.sh)")
+
+
 def pytest_report_header() -> str:
     return f"libgearman {gearman_cffi.libgearman_version()} from {gearman_cffi.lib.__name__}"
 
