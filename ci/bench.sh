@@ -9,16 +9,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-missing=()
-for pkg in php-cli php-gearman gcc libc6-dev; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "ci/bench.sh: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+ensure_apt_packages php-cli php-gearman gcc libc6-dev
 # pygearman: the maintained Python 3 fork of the pure-Python `gearman` client
 # (it installs the `gearman` module).
 "$PY" -m pip install -q --disable-pip-version-check pygearman matplotlib

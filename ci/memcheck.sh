@@ -10,10 +10,7 @@
 # Not part of ci/test.sh: under valgrind the selection takes a few minutes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-if ! command -v valgrind >/dev/null; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq valgrind >/dev/null
-fi
+command -v valgrind >/dev/null || ensure_apt_packages valgrind
 
 OUT="${MEMCHECK_DIR:-$ROOT/build/memcheck}"
 rm -rf "$OUT" && mkdir -p "$OUT/pkg/gearman_cffi" "$OUT/logs"
