@@ -1,9 +1,10 @@
 """cffi out-of-line (API mode) build of ``gearman_cffi._libgearman``.
 
 The C declarations live in ``include/``, one file per libgearman area, and are
-fed to ``cdef`` in file-name order.  The library is found with pkg-config (its
-.pc file is called ``gearmand``); ``GEARMAN_PREFIX`` points at a custom install
-and ``-lgearman`` is the last resort.
+fed to ``cdef`` in file-name order; ``include/fastpath.c`` (gearman_cffi's own
+C helpers, declared in ``include/10-fastpath.h``) is compiled into the module.
+The library is found with pkg-config (its .pc file is called ``gearmand``);
+``GEARMAN_PREFIX`` points at a custom install and ``-lgearman`` is the last resort.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 HEADER = "libgearman-1.0/gearman.h"
+#: gearman_cffi's own C helpers: their declarations (also fed to cdef), then their code.
+FASTPATH = ("10-fastpath.h", "fastpath.c")
 MISSING = (
     "gearman_cffi: libgearman's headers ({header}) were not found. Install them "
     "(Debian/Ubuntu: `apt install libgearman-dev`; macOS: `brew install gearman`) "
@@ -80,7 +83,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(read_declarations())
 ffibuilder.set_source(
     "gearman_cffi._libgearman",
-    f"#include <{HEADER}>",
+    "\n".join([f"#include <{HEADER}>"] + [(HERE / "include" / f).read_text() for f in FASTPATH]),
     extra_link_args=["-Wl,--no-as-needed"] if sys.platform.startswith("linux") else [],
     **flags,  # type: ignore[arg-type]
 )

@@ -3,7 +3,7 @@
 libgearman calls C function pointers; the pointers installed here are cffi
 ``extern "Python"`` functions (declared in ``include/06-callbacks.h``), which
 find the Python :class:`~gearman_cffi.Task` through the C task's context
-pointer (an ``ffi.new_handle`` the Task holds while its C task exists) and call
+(its slot, whose ``handle`` is an ``ffi.new_handle`` the Task holds) and call
 the callables in ``Task.callbacks``.
 
 Once a Client has had callbacks, the C trampolines stay installed on it (and
@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from ._libgearman import ffi, lib
-from .task import JobStatus
 
 if TYPE_CHECKING:
     from .client import Client
@@ -99,16 +98,16 @@ def validate(callbacks: object) -> TaskCallbacks | None:
 
 
 def bind(task: Task, callbacks: TaskCallbacks | None) -> None:
-    """Point a just-added C task (added with the trampolines) at its Task."""
+    """Point a just-added task's slot (its C task's context) at the Task."""
     task._callbacks = callbacks
     task._c_context = ffi.new_handle(task)
-    lib.gearman_task_set_context(task._ptr, task._c_context)
+    task._slot.handle = task._c_context
 
 
 def set_task_callbacks(task: Task, callbacks: object) -> None:
     """``Task.callbacks = ...``: only for a pending task added with trampolines."""
     value = validate(callbacks)
-    if task._c_context is None:
+    if task._c_context is None or not task.is_pending:
         raise ValueError(
             "task callbacks can only be set on a pending task added after Client.callbacks was set "
             "(libgearman copies a client's callbacks into each task when it is added)"
@@ -133,28 +132,19 @@ def in_callback_of(client: Client) -> bool:
     return getattr(_stored, "client", None) is client
 
 
-def _refresh(task: Task, c_task: Any) -> None:
-    """Copy what the C task knows now onto the Task, so callbacks see it."""
-    handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii", "replace")
-    task._job_handle = handle or task._job_handle
-    task._status = JobStatus(
-        bool(lib.gearman_task_is_known(c_task)),
-        bool(lib.gearman_task_is_running(c_task)),
-        int(lib.gearman_task_numerator(c_task)),
-        int(lib.gearman_task_denominator(c_task)),
-    )
-
-
 def _dispatch(event: str, c_task: Any) -> int:
     context = lib.gearman_task_context(c_task)
     if context == ffi.NULL:
         return int(lib.GEARMAN_SUCCESS)
+    handle = ffi.cast("gearman_cffi_slot *", context).handle
+    if handle == ffi.NULL:
+        return int(lib.GEARMAN_SUCCESS)
     try:
-        task: Task = ffi.from_handle(context)
+        task: Task = ffi.from_handle(handle)
         callback = getattr(task._callbacks, event, None) if task._callbacks is not None else None
         if callback is None:
             return int(lib.GEARMAN_SUCCESS)
-        _refresh(task, c_task)
+        lib.gearman_cffi_refresh(c_task)  # the slot, so the callback sees handle and status
         _stored.client = task._client
         try:
             if event in _EVENTS_WITH_DATA:

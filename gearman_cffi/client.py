@@ -3,7 +3,10 @@
 Three rules keep libgearman's traps out of reach:
 
 * a C task is freed only once the server has created its job (freeing an
-  unsent task corrupts libgearman's counters and the next call spins);
+  unsent task corrupts libgearman's counters and the next call spins): runs
+  go through ``gearman_cffi_run_tasks`` (``include/fastpath.c``), which sets
+  GEARMAN_CLIENT_FREE_TASKS for the run only, and libgearman frees each task as
+  it finishes, after C copied its outcome into the Task's slot;
 * after any failed network call the C client is replaced by a fresh clone, with
   the tasks not yet created re-added in order (libgearman leaves a client out
   of step after TIMEOUT, LOST_CONNECTION and the like);
@@ -13,12 +16,13 @@ Three rules keep libgearman's traps out of reach:
 * one lock serialises every C call on the client, since ``gearman_client_st``
   is not thread-safe and cffi releases the GIL around each call;
 * network waits run in slices of at most ``_SLICE_MS`` (libgearman's non-blocking
-  mode plus ``gearman_client_wait``), so Python handles signals such as Ctrl-C
-  between slices; an interrupted wait leaves the C client in step and its tasks
-  pending (see ``_run_sliced``);
+  mode plus ``gearman_client_wait``, in C), so Python handles signals such as
+  Ctrl-C between slices; an interrupted wait leaves the C client in step and its
+  tasks pending (see ``_run``);
 * after ``fork()`` the child never touches the C clients it inherited (their
   sockets are the parent's: freeing them would shutdown() the parent's
-  connections); it carries on with a fresh clone (``_forget_parent``);
+  connections); it carries on with a fresh clone (``_forget_parent``), and
+  draws a new auto-unique prefix;
 * each C client talks to one server of the list at a time: libgearman's own
   multi-server handling loses job handles when a listed server is down (its
   JOB_CREATED counters drift), so the Client moves on to the next server itself
@@ -27,10 +31,9 @@ Three rules keep libgearman's traps out of reach:
 
 from __future__ import annotations
 
-import math
 import os
 import threading
-import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,53 +51,58 @@ from .identity import ClientOptions
 from .log import Verbose
 from .task import JobStatus, Priority, Task
 
-_ADD_TASK_BACKGROUND = {
-    Priority.HIGH: lib.gearman_client_add_task_high_background,
-    Priority.NORMAL: lib.gearman_client_add_task_background,
-    Priority.LOW: lib.gearman_client_add_task_low_background,
-}
-
-
 #: The longest single wait inside libgearman; signals are handled in between.
 _SLICE_MS = 100
+_IO_WAIT = lib.GEARMAN_IO_WAIT
+_SUCCESS = lib.GEARMAN_SUCCESS
 
 
-def _run_sliced(ptr: Any) -> int:
-    """``gearman_client_run_tasks`` that waits in slices instead of one poll().
+class _Forks:
+    """Counts fork()s in this process's lineage: a Client made in generation g
+    and used in a later one is in a forked child (cheaper than getpid() per call)."""
 
-    libgearman retries poll() on EINTR, so a blocked call never returns to
-    Python for a signal.  In non-blocking mode run_tasks returns IO_WAIT instead
-    of waiting, at a point where it can simply be called again; the wait itself
-    is ``gearman_client_wait`` with a short timeout, and a slice that times out
-    changes no state.  A KeyboardInterrupt raised between slices therefore leaves
-    the C client in step: the next run_tasks picks up where this one stopped.
-    The client's own timeout bounds the time without any network activity, as
-    libgearman's does.
-    """
-    timeout_ms = lib.gearman_client_timeout(ptr)
-    lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
-    try:
-        idle_since = time.monotonic()
-        while True:
-            rc = lib.gearman_client_run_tasks(ptr)
-            if rc != lib.GEARMAN_IO_WAIT:
-                return rc  # type: ignore[no-any-return]
-            wait_ms = _SLICE_MS
-            if timeout_ms >= 0:
-                left_ms = timeout_ms - (time.monotonic() - idle_since) * 1000
-                wait_ms = max(1, min(_SLICE_MS, math.ceil(left_ms)))
-            lib.gearman_client_set_timeout(ptr, wait_ms)
-            rc = lib.gearman_client_wait(ptr)
-            lib.gearman_client_set_timeout(ptr, timeout_ms)
-            if rc == lib.GEARMAN_SUCCESS:
-                idle_since = time.monotonic()
-            elif rc != lib.GEARMAN_TIMEOUT:
-                return rc  # type: ignore[no-any-return]
-            elif timeout_ms >= 0 and (time.monotonic() - idle_since) * 1000 >= timeout_ms:
-                return rc  # type: ignore[no-any-return]
-    finally:
-        lib.gearman_client_set_timeout(ptr, timeout_ms)
-        lib.gearman_client_remove_options(ptr, lib.GEARMAN_CLIENT_NON_BLOCKING)
+    generation = 0
+
+    @classmethod
+    def after_in_child(cls) -> None:
+        cls.generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_Forks.after_in_child)
+
+#: Validated function names (exactly str or bytes -> bytes), so a batch checks each
+#: name once.  Exact types only: a memoryview or str subclass may compare equal.
+_names: dict[object, bytes] = {}
+_NAME_TYPES = (str, bytes)
+
+
+def _function_name(value: object) -> bytes:
+    if type(value) in _NAME_TYPES:
+        name = _names.get(value)
+        if name is None:
+            name = arg.function_name(value)
+            if len(_names) >= 1024:
+                _names.clear()
+            _names[value] = name
+        return name
+    return arg.function_name(value)
+
+
+def _workload(value: object) -> tuple[Any, int]:
+    """``arg.workload``, with bytes passed as they are (cffi hands C their buffer)."""
+    if type(value) is bytes and value:
+        return value, len(value)
+    return arg.workload(value)
+
+
+def _new_uniques() -> Any:
+    """A source of auto-assigned uniques: ``<first 24 characters of a uuid4><12 hex
+    digits of a counter>``, 36 characters like libgearman's UUIDs, unique per job
+    (libgearman's own costs a uuidd round trip or clock-file lock per job)."""
+    source = ffi.new("gearman_cffi_uniques *")
+    ffi.memmove(source.prefix, str(uuid.uuid4())[:24].encode("ascii"), 24)
+    return source
 
 
 def _allocated(ptr: Any) -> Any:
@@ -130,9 +138,13 @@ class Client:
     def _own(self, ptr: Any, servers: list[tuple[bytes, int]], server: int) -> None:
         self._servers = servers  # the C client holds servers[self._server] only
         self._server = server
-        self._pid = os.getpid()  # the process whose sockets the C client holds
+        self._fork_generation = _Forks.generation  # whose sockets the C client holds
         self._lock = threading.Lock()
         self._pending: list[Task] = []  # added, job not created yet; C order
+        self._buffers: list[Any] = []  # their workloads, which libgearman points into
+        self._uniques = _new_uniques()
+        self._run_state = ffi.new("gearman_cffi_run *")
+        self._ret = ffi.new("gearman_return_t *")
         self._ptr: Any = ptr
         self._side: Any = None  # task-free clone for one-shot calls, made on demand
         self._callbacks: TaskCallbacks | None = None  # for tasks added from now on
@@ -145,15 +157,13 @@ class Client:
         lock = getattr(self, "_lock", None)
         if lock is None:  # __init__ failed before owning a client
             return
-        if self._pid != os.getpid():
+        if self._fork_generation != _Forks.generation:
             self._forget_parent()
         with self._lock:
             ptr, self._ptr = self._ptr, None
             if ptr is None:
                 return
-            for task in self._pending:
-                task._detach()
-            self._pending = []
+            self._drop_pending()
             self._free_side()
             lib.gearman_client_free(ptr)  # frees every C task too
 
@@ -187,25 +197,39 @@ class Client:
         """First use in a forked child: drop (never free) the parent's C clients
         and continue on a fresh clone.  The parent's pending tasks stay the
         parent's: here they are detached, so the child never sends them."""
-        self._pid = os.getpid()
+        self._fork_generation = _Forks.generation
         self._lock = threading.Lock()  # the parent's may have been held at fork()
-        for task in self._pending:
-            task._detach()
-        self._pending = []
+        self._drop_pending()
+        self._uniques = _new_uniques()  # the parent goes on counting from the same prefix
         self._side = None
         if self._ptr is not None:
             self._ptr = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
 
+    def _drop_pending(self) -> None:
+        for task in self._pending:
+            task._detach()
+        self._pending = []
+        self._buffers = []
+
+    def _acquire(self) -> Any:
+        """Take the lock (the caller releases it) and return the C client."""
+        if self._fork_generation != _Forks.generation:
+            self._forget_parent()
+        if self._callbacks_installed and _callbacks.in_callback_of(self):  # run_tasks holds the lock
+            raise RuntimeError("a task callback must not call its own Client (use another, e.g. a clone made before)")
+        self._lock.acquire()
+        if self._ptr is None:
+            self._lock.release()
+            raise ClientClosedError()
+        return self._ptr
+
     @contextmanager
     def _locked(self) -> Iterator[Any]:
-        if self._pid != os.getpid():
-            self._forget_parent()
-        if _callbacks.in_callback_of(self):  # the lock is held by run_tasks: would deadlock
-            raise RuntimeError("a task callback must not call its own Client (use another, e.g. a clone made before)")
-        with self._lock:
-            if self._ptr is None:
-                raise ClientClosedError()
-            yield self._ptr
+        ptr = self._acquire()
+        try:
+            yield ptr
+        finally:
+            self._lock.release()
 
     # -- settings ---------------------------------------------------------------------
     @property
@@ -238,42 +262,50 @@ class Client:
 
     def _do_background(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
         """One task run to completion on a task-free C client, waiting in slices
-        (``_run_sliced``).  If interrupted (Ctrl-C), the submission is kept as a
+        (``_run``).  If interrupted (Ctrl-C), the submission is kept as a
         pending Task of this client, so the job the server may have created is
         not lost: the next ``run_tasks()`` collects its handle."""
-        name, unique_c = arg.function_name(function_name), arg.unique(unique)
-        buffer, size = arg.workload(workload)
-        with self._locked():
+        name = _function_name(function_name)
+        unique_c = ffi.NULL if unique is None else arg.unique(unique)
+        buffer, size = _workload(workload)
+        slot = ffi.new("gearman_cffi_slot *")
+        self._acquire()
+        try:
             for attempt in range(len(self._servers)):  # a failed connect moves on
                 if self._pending and self._side is None:
                     self._side = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
                 target = self._side if self._pending else self._ptr
-                c_task = self._add_c_task(target, priority, name, unique_c, buffer, size)
+                self._add_c_task(target, priority, name, unique_c, buffer, size, slot)
+                unique_c = slot.unique  # a retry sends the same unique
                 try:
-                    rc = _run_sliced(target)
+                    rc = self._run(target)
                 except BaseException:
-                    self._adopt(Task(self, c_task, buffer, priority, None), target)
+                    self._adopt(Task(self, slot, name, priority, None), buffer, target)
                     raise
-                if rc == lib.GEARMAN_SUCCESS:
-                    handle = ffi.string(lib.gearman_task_job_handle(c_task)).decode("ascii")
-                    lib.gearman_task_free(c_task)
-                    return handle  # type: ignore[no-any-return]
-                error = error_from(rc, target)
-                self._failed(target)  # frees c_task with its C client
+                if rc == _SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+                    return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+                error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == _SUCCESS else rc, target)
+                self._failed(target)  # frees the C task with its C client
                 if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
                     raise error
-        raise AssertionError("unreachable")
+            raise AssertionError("unreachable")
+        finally:
+            self._lock.release()
 
-    def _adopt(self, task: Task, c_client: Any) -> None:
+    def _adopt(self, task: Task, buffer: Any, c_client: Any) -> None:
         """Keep an interrupted one-shot submission as a pending task.  On the
         main C client it stays in step (its JOB_CREATED is still to come); from
         the side clone it is re-added with the same unique (the server coalesces
         a re-sent unique that is still queued) and the side clone is dropped."""
+        if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
+            if c_client is self._side:
+                self._free_side()
+            return
         if c_client is self._side:
-            task._ptr = Client._re_add(self._ptr, task)
             self._free_side()
+            Client._re_add(self._ptr, task, buffer)
         self._pending.append(task)
-        self._settle_created()  # if its job was created already
+        self._buffers.append(buffer)
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the server about a job handle; with several servers, each is asked
@@ -313,22 +345,38 @@ class Client:
     def _add_task_background(
         self, priority: Priority, function_name: object, workload: object, unique: object, context: Any
     ) -> Task:
-        name, unique_c = arg.function_name(function_name), arg.unique(unique)
-        buffer, size = arg.workload(workload)
-        with self._locked() as ptr:
-            task = Task(self, self._add_c_task(ptr, priority, name, unique_c, buffer, size), buffer, priority, context)
+        name = _function_name(function_name)
+        unique_c = ffi.NULL if unique is None else arg.unique(unique)
+        buffer, size = _workload(workload)
+        slot = ffi.new("gearman_cffi_slot *")
+        ptr = self._acquire()
+        try:
+            self._add_c_task(ptr, priority, name, unique_c, buffer, size, slot)
+            task = Task(self, slot, name, priority, context)
             if self._callbacks_installed:
                 _callbacks.bind(task, self._callbacks)
             self._pending.append(task)
+            self._buffers.append(buffer)
+        finally:
+            self._lock.release()
         return task
 
-    @staticmethod
-    def _add_c_task(ptr: Any, priority: Priority, name: bytes, unique: Any, buffer: Any, size: int) -> Any:
-        ret = ffi.new("gearman_return_t *")
-        c_task = _ADD_TASK_BACKGROUND[priority](ptr, ffi.NULL, ffi.NULL, name, unique, buffer, size, ret)
-        if c_task == ffi.NULL:
-            raise error_from(ret[0], ptr)
-        return c_task
+    def _add_c_task(self, ptr: Any, priority: int, name: bytes, unique: Any, buffer: Any, size: int, slot: Any) -> None:
+        """Add a background task whose context is ``slot`` (its unique is copied
+        there; NULL makes one, see ``_new_uniques``)."""
+        if not lib.gearman_cffi_add_task(ptr, priority, name, unique, buffer, size, slot, self._uniques, self._ret):
+            raise error_from(self._ret[0], ptr)
+
+    def _run(self, c_client: Any) -> int:
+        """``gearman_client_run_tasks`` in slices of ``_SLICE_MS``; Python handles
+        signals between slices (a KeyboardInterrupt leaves the C client in step:
+        the next run picks up where this one stopped)."""
+        run = self._run_state
+        run.idle_since_ms = 0
+        rc = lib.gearman_cffi_run_tasks(c_client, _SLICE_MS, run)
+        while rc == _IO_WAIT:
+            rc = lib.gearman_cffi_run_tasks(c_client, _SLICE_MS, run)
+        return rc  # type: ignore[no-any-return]
 
     def run_tasks(self) -> None:
         """Send every pending task and wait until the server created each job.
@@ -340,13 +388,13 @@ class Client:
         with self._locked(), _callbacks.reraise_stored():
             for attempt in range(len(self._servers)):  # a failed connect moves on
                 try:
-                    rc = _run_sliced(self._ptr)
+                    rc = self._run(self._ptr)
                 except BaseException:  # Ctrl-C: keep the handles already received
-                    self._after_network(lib.GEARMAN_SUCCESS)
+                    self._after_network(_SUCCESS)
                     raise
                 if rc != lib.GEARMAN_COULD_NOT_CONNECT or attempt == len(self._servers) - 1:
                     break
-                self._settle_created()
+                self._settle()
                 self._reset(next_server=True)
             self._after_network(rc)
 
@@ -407,26 +455,35 @@ class Client:
             lib.gearman_client_free(side)
 
     def _after_network(self, rc: int) -> None:
-        """After a network call: free the C tasks whose job now exists, and on
-        failure swap in a fresh C client before raising."""
-        self._settle_created()
-        if rc != lib.GEARMAN_SUCCESS:
+        """After a run on the main C client: drop the tasks whose job now exists;
+        on failure, or if a C task ended without a job, swap in a fresh C client
+        (re-adding the rest) and raise the failure."""
+        if rc == _SUCCESS and self._run_state.created == len(self._pending):
+            self._pending, self._buffers = [], []  # the usual case: every job created
+            return
+        lost = self._settle()
+        if rc != _SUCCESS:
             error = error_from(rc, self._ptr)
             self._reset(next_server=True)
             raise error
+        if lost:
+            self._reset()
 
-    def _settle_created(self) -> None:
-        """Free the C tasks whose job the server created; keep the others pending."""
-        if self._pending:
-            waiting = []
-            for task in self._pending:
-                if task._is_created():
-                    c_task = task._ptr
-                    task._settle()
-                    lib.gearman_task_free(c_task)
-                else:
-                    waiting.append(task)
-            self._pending = waiting
+    def _settle(self) -> bool:
+        """Drop the pending tasks whose job the server created.  True if a C task
+        ended without a job (freed by libgearman) or is not done with despite a
+        handle (a callback stopped the run): only a fresh C client is safe then."""
+        tasks, buffers, lost = [], [], False
+        for task, buffer in zip(self._pending, self._buffers):
+            slot = task._slot
+            if slot.job_handle[0] != b"\0":
+                lost = lost or not slot.released
+            else:
+                lost = lost or bool(slot.released)
+                tasks.append(task)
+                buffers.append(buffer)
+        self._pending, self._buffers = tasks, buffers
+        return lost
 
     def _reset(self, next_server: bool = False) -> None:
         """Replace the C client with a clone (on the next server of the list if
@@ -441,37 +498,31 @@ class Client:
                 error = error_from(rc, new)
                 lib.gearman_client_free(new)
                 raise error
-        try:  # all or nothing: on failure the old client keeps every task
-            c_tasks = [Client._re_add(new, task) for task in self._pending]
+        try:  # all or nothing: on failure the old client is kept (its tasks' slots are refilled on re-add)
+            for task, buffer in zip(self._pending, self._buffers):
+                Client._re_add(new, task, buffer)
         except BaseException:
             lib.gearman_client_free(new)
             raise
-        for task, c_task in zip(self._pending, c_tasks):
-            task._ptr = c_task
         self._ptr = new
         lib.gearman_client_free(old)
 
     @staticmethod
-    def _re_add(c_client: Any, task: Task) -> Any:
-        """Add ``task`` again to ``c_client``, with the same unique, workload and callbacks."""
-        c_task = Client._add_c_task(
-            c_client,
-            task.priority,
-            task.function_name.encode("utf-8", "surrogateescape"),
-            task.unique.encode("utf-8", "surrogateescape"),
-            task._workload,
-            0 if task._workload == ffi.NULL else len(task._workload),
-        )
-        if task._c_context is not None:  # its callbacks (see callbacks.py)
-            lib.gearman_task_set_context(c_task, task._c_context)
-        return c_task
+    def _re_add(c_client: Any, task: Task, buffer: Any) -> None:
+        """Add ``task`` again to ``c_client``, with the same unique, workload and slot."""
+        size = 0 if buffer == ffi.NULL else len(buffer)
+        slot, ret = task._slot, ffi.new("gearman_return_t *")
+        if not lib.gearman_cffi_add_task(c_client, task._priority, task._name, slot.unique, buffer, size, slot,
+                                         ffi.NULL, ret):  # fmt: skip
+            raise error_from(ret[0], c_client)
 
     def _withdraw(self, task: Task) -> None:
         """Task.free(): drop a task that has not been sent (see module docstring)."""
         with self._lock:
-            if self._ptr is None or task._ptr is None or task not in self._pending:
+            if self._ptr is None or task not in self._pending:
                 return
-            self._pending.remove(task)
+            index = self._pending.index(task)
+            del self._pending[index], self._buffers[index]
             task._detach()
             self._reset()
 

@@ -1,10 +1,13 @@
 """Task: one background job added to a Client, submitted by ``run_tasks()``.
 
-The Client owns the ``gearman_task_st``: it keeps it (and the workload buffer,
-which libgearman does not copy) until the server has created the job, then
-copies what the task learned onto this object and frees the C task.  A Task
-therefore never touches C memory itself, so no order of garbage collection,
-``free()`` or ``Client.close()`` can reach freed memory.
+The Client owns the ``gearman_task_st`` and the workload buffer (which
+libgearman does not copy) until the server has created the job.  A Task owns
+only its *slot* (``gearman_cffi_slot``, see ``include/10-fastpath.h``): the C
+task's context, into which C copies the unique when the task is added and the
+job handle, return code and status when the job is created, just before
+libgearman frees the C task.  A Task therefore never touches a C task, so no
+order of garbage collection, ``free()`` or ``Client.close()`` can reach freed
+memory.
 """
 
 from __future__ import annotations
@@ -37,10 +40,6 @@ class JobStatus(NamedTuple):
     denominator: int
 
 
-def _decode(value: Any) -> str:
-    return ffi.string(value).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
-
-
 class Task:
     """A background job added with ``Client.add_task_background`` and friends.
 
@@ -48,61 +47,24 @@ class Task:
     is ``UNKNOWN_STATE``; afterwards they hold what the server answered.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_c_context",
-        "_callbacks",
-        "_client",
-        "_freed",
-        "_function_name",
-        "_job_handle",
-        "_priority",
-        "_ptr",
-        "_return_code",
-        "_status",
-        "_unique",
-        "_workload",
-        "context",
-    )
+    __slots__ = ("__weakref__", "_c_context", "_callbacks", "_client", "_dropped", "_freed", "_name", "_priority",
+                 "_slot", "context")  # fmt: skip
 
-    def __init__(self, client: Client, ptr: Any, workload: Any, priority: Priority, context: Any) -> None:
+    def __init__(self, client: Client, slot: Any, name: bytes, priority: Priority, context: Any) -> None:
         self._client = client  # keeps the Client (and so the C client) alive
-        self._ptr: Any = ptr  # the gearman_task_st while the Client holds it
-        self._workload = workload  # the caller's buffer, referenced by the C task
-        self._function_name = _decode(lib.gearman_task_function_name(ptr))
-        self._unique = _decode(lib.gearman_task_unique(ptr))
+        self._slot = slot  # gearman_cffi_slot: the C task's context, written by C
+        self._name = name
         self._priority = priority
-        self._job_handle: str | None = None
-        self._return_code = ReturnCode.UNKNOWN_STATE
-        self._status = JobStatus(False, False, 0, 0)
+        self._dropped = False  # never sent: withdrawn, or its Client closed
         self._freed = False
         self._callbacks: TaskCallbacks | None = None  # see callbacks.py
-        self._c_context: Any = None  # ffi.new_handle(self) while the C task has it
+        self._c_context: Any = None  # ffi.new_handle(self) in the slot, for callbacks
         #: Any Python object the caller attached; libgearman never sees it.
         self.context = context
 
-    # -- what the Client does with it -------------------------------------------------
-    def _is_created(self) -> bool:
-        """True once the server answered with a job handle (C task done with)."""
-        return bool(lib.gearman_task_job_handle(self._ptr)[0] != b"\0")
-
-    def _settle(self) -> None:
-        """Copy the C task's final state onto this object (the C task is freed next)."""
-        ptr = self._ptr
-        self._job_handle = ffi.string(lib.gearman_task_job_handle(ptr)).decode("ascii", "replace") or None
-        self._return_code = ReturnCode(lib.gearman_task_return(ptr))
-        self._status = JobStatus(
-            bool(lib.gearman_task_is_known(ptr)),
-            bool(lib.gearman_task_is_running(ptr)),
-            int(lib.gearman_task_numerator(ptr)),
-            int(lib.gearman_task_denominator(ptr)),
-        )
-        self._detach()
-
     def _detach(self) -> None:
-        self._ptr = None
-        self._c_context = None
-        self._workload = None
+        """The Client dropped the task unsent."""
+        self._dropped = True
 
     # -- public -------------------------------------------------------------------
     @property
@@ -111,12 +73,13 @@ class Task:
 
     @property
     def function_name(self) -> str:
-        return self._function_name
+        return self._name.decode("utf-8", "surrogateescape")
 
     @property
     def unique(self) -> str:
-        """The unique sent with the job: the caller's, or the UUID libgearman assigned."""
-        return self._unique
+        """The unique sent with the job: the caller's, or the one the Client
+        assigned (see ``Client.add_task_background``)."""
+        return ffi.string(self._slot.unique).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
 
     @property
     def priority(self) -> Priority:
@@ -125,32 +88,34 @@ class Task:
     @property
     def job_handle(self) -> str | None:
         """The server's handle for the job, or None until it created the job."""
-        return self._job_handle
+        if self._dropped or self._slot.job_handle[0] == b"\0":
+            return None
+        return ffi.string(self._slot.job_handle).decode("ascii", "replace")  # type: ignore[no-any-return]
 
     @property
     def return_code(self) -> ReturnCode:
-        return self._return_code
+        return ReturnCode.UNKNOWN_STATE if self._dropped else ReturnCode(self._slot.rc)
 
     @property
     def is_pending(self) -> bool:
         """True while the task waits for ``run_tasks()`` to send it."""
-        return self._ptr is not None
+        return not self._dropped and self._slot.job_handle[0] == b"\0"
 
     @property
     def is_known(self) -> bool:
-        return self._status.is_known
+        return not self._dropped and bool(self._slot.is_known)
 
     @property
     def is_running(self) -> bool:
-        return self._status.is_running
+        return not self._dropped and bool(self._slot.is_running)
 
     @property
     def numerator(self) -> int:
-        return self._status.numerator
+        return 0 if self._dropped else int(self._slot.numerator)
 
     @property
     def denominator(self) -> int:
-        return self._status.denominator
+        return 0 if self._dropped else int(self._slot.denominator)
 
     @property
     def callbacks(self) -> TaskCallbacks | None:
@@ -173,5 +138,5 @@ class Task:
             self._client._withdraw(self)
 
     def __repr__(self) -> str:
-        state = "pending" if self.is_pending else (self._job_handle or self._return_code.name)
-        return f"<Task {self._function_name!r} unique={self._unique!r} {state}>"
+        state = "pending" if self.is_pending else (self.job_handle or self.return_code.name)
+        return f"<Task {self.function_name!r} unique={self.unique!r} {state}>"

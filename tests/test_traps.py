@@ -122,7 +122,7 @@ def test_tiny_timeouts_never_wedge(gearmand_module: Gearmand, fn: str, tiny: flo
     assert gearmand_module.queued(fn) >= successes + 1
 
 
-# -- 4. FREE_TASKS / NON_BLOCKING never set; finished tasks freed ---------------------------
+# -- 4. FREE_TASKS / NON_BLOCKING never left set; finished tasks freed ---------------------------
 
 
 def _assert_blocking_and_owning(c_client: object) -> None:
@@ -151,11 +151,16 @@ def test_options_never_set_on_any_c_client(gearmand_module: Gearmand, fn: str) -
 
 
 def test_sent_tasks_release_their_c_task(client: Client, fn: str) -> None:
+    """FREE_TASKS is on only inside the binding's run: libgearman frees each task
+    once its job exists, after C copied the outcome into the Task's slot."""
     tasks = [client.add_task_background(fn, b"x") for _ in range(5)]
-    assert all(t._ptr is not None for t in tasks)
+    assert lib.gearman_client_has_tasks(client._ptr)
+    assert not any(t._slot.released for t in tasks)
     client.run_tasks()
-    assert all(t._ptr is None for t in tasks)  # freed by the binding (memory: test_memory.py)
+    assert not lib.gearman_client_has_tasks(client._ptr)  # freed (memory: test_memory.py)
+    assert all(t._slot.released for t in tasks)
     assert all(t.job_handle for t in tasks)  # the state was copied first
+    _assert_blocking_and_owning(client._ptr)  # and the options are off again
 
 
 # -- 5. do_background on a non-blocking client loses the handle; pending tasks ---------------

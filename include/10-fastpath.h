@@ -1,0 +1,41 @@
+/* gearman_cffi's own C helpers (include/fastpath.c), not libgearman API: they
+   keep the per-job work of the Pythonic layer to one or two C calls.
+
+   A slot is what a background task reports to its Python Task: the C task's
+   context points at it.  The unique sent is copied in when the task is added;
+   the job handle, return code and status when the task finishes (libgearman
+   then frees the C task itself: GEARMAN_CLIENT_FREE_TASKS, set only inside
+   gearman_cffi_run_tasks). */
+typedef struct {
+  void *handle;      /* ffi.new_handle(Task) when the task has callbacks */
+  char unique[64];   /* GEARMAN_MAX_UNIQUE_SIZE */
+  char job_handle[64]; /* GEARMAN_JOB_HANDLE_SIZE */
+  gearman_return_t rc;
+  uint32_t numerator;
+  uint32_t denominator;
+  bool is_known;
+  bool is_running;
+  bool released;     /* the C task is gone (freed by libgearman) */
+} gearman_cffi_slot;
+
+/* Where auto-assigned uniques come from: a random UUID4 prefix drawn per
+   client (and again after fork) plus a counter, in the 36-character UUID form. */
+typedef struct {
+  char prefix[24];
+  uint64_t counter;
+} gearman_cffi_uniques;
+
+/* The state of one (possibly resumed) gearman_cffi_run_tasks. */
+typedef struct {
+  int64_t idle_since_ms; /* 0 starts a new run (and zeroes the counts) */
+  uint32_t created;      /* tasks released with a job handle */
+  uint32_t failed;       /* tasks released without one */
+} gearman_cffi_run;
+
+gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_priority_t priority,
+                                       const char *function_name, const char *unique,
+                                       const char *workload, size_t workload_size,
+                                       gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                       gearman_return_t *ret_ptr);
+gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run);
+void gearman_cffi_refresh(gearman_task_st *task);

@@ -1,0 +1,146 @@
+/* gearman_cffi's C helpers, declared for cffi in include/10-fastpath.h. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t gearman_cffi_now_ms(void)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void gearman_cffi_copy(char *destination, const char *source, size_t size)
+{
+  size_t length = source ? strnlen(source, size - 1) : 0;
+  memcpy(destination, source, length);
+  destination[length] = '\0';
+}
+
+/* Copy what the C task knows into its slot. */
+static void gearman_cffi_fill(gearman_cffi_slot *slot, const gearman_task_st *task)
+{
+  gearman_cffi_copy(slot->job_handle, gearman_task_job_handle(task), sizeof slot->job_handle);
+  slot->rc = gearman_task_return(task);
+  slot->numerator = gearman_task_numerator(task);
+  slot->denominator = gearman_task_denominator(task);
+  slot->is_known = gearman_task_is_known(task);
+  slot->is_running = gearman_task_is_running(task);
+}
+
+void gearman_cffi_refresh(gearman_task_st *task)
+{
+  gearman_cffi_slot *slot = (gearman_cffi_slot *)gearman_task_context(task);
+  if (slot != NULL)
+    gearman_cffi_fill(slot, task);
+}
+
+/* The run in progress in this thread (a C client is used by one thread at a time). */
+static __thread gearman_cffi_run *gearman_cffi_current_run;
+
+/* task_context_free_fn, installed only while gearman_cffi_run_tasks runs:
+   libgearman is about to free a finished task. */
+static void gearman_cffi_released(gearman_task_st *task, void *context)
+{
+  gearman_cffi_slot *slot = (gearman_cffi_slot *)context;
+  if (slot == NULL)
+    return;
+  gearman_cffi_fill(slot, task);
+  gearman_cffi_run *run = gearman_cffi_current_run;
+  if (run != NULL) {
+    if (slot->job_handle[0] != '\0')
+      run->created++;
+    else
+      run->failed++;
+  }
+  __atomic_store_n(&slot->released, true, __ATOMIC_RELEASE);
+}
+
+static void gearman_cffi_auto_unique(gearman_cffi_uniques *uniques, char *out)
+{
+  static const char hex[] = "0123456789abcdef";
+  uint64_t n = uniques->counter++;
+  memcpy(out, uniques->prefix, sizeof uniques->prefix);
+  for (int i = 35; i >= 24; i--, n >>= 4)
+    out[i] = hex[n & 15];
+  out[36] = '\0';
+}
+
+gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_priority_t priority,
+                                       const char *function_name, const char *unique,
+                                       const char *workload, size_t workload_size,
+                                       gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                       gearman_return_t *ret_ptr)
+{
+  gearman_task_st *task;
+  if (unique == NULL) {
+    gearman_cffi_auto_unique(uniques, slot->unique);
+    unique = slot->unique;
+  }
+  slot->job_handle[0] = '\0';
+  slot->rc = GEARMAN_UNKNOWN_STATE;
+  slot->numerator = slot->denominator = 0;
+  slot->is_known = slot->is_running = slot->released = false;
+  switch (priority) {
+  case GEARMAN_JOB_PRIORITY_HIGH:
+    task = gearman_client_add_task_high_background(client, NULL, slot, function_name, unique, workload,
+                                                   workload_size, ret_ptr);
+    break;
+  case GEARMAN_JOB_PRIORITY_LOW:
+    task = gearman_client_add_task_low_background(client, NULL, slot, function_name, unique, workload,
+                                                  workload_size, ret_ptr);
+    break;
+  default:
+    task = gearman_client_add_task_background(client, NULL, slot, function_name, unique, workload,
+                                              workload_size, ret_ptr);
+  }
+  if (task != NULL && unique != slot->unique) /* as libgearman keeps it ("-": a hash of the workload) */
+    gearman_cffi_copy(slot->unique, gearman_task_unique(task), sizeof slot->unique);
+  return task;
+}
+
+/* gearman_client_run_tasks, waiting at most slice_ms before returning
+   GEARMAN_IO_WAIT ("call again": Python handles signals in between).  Non-blocking
+   mode plus gearman_client_wait with a short timeout: libgearman retries poll()
+   on EINTR, so one blocking run_tasks never returns for a signal.  The client's
+   own timeout bounds the time without network activity, across calls. */
+gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run)
+{
+  int timeout_ms = gearman_client_timeout(client);
+  int64_t now = gearman_cffi_now_ms();
+  int64_t slice_end = now + slice_ms;
+  gearman_return_t rc;
+  if (run->idle_since_ms == 0) {
+    run->idle_since_ms = now;
+    run->created = run->failed = 0;
+  }
+  gearman_cffi_current_run = run;
+  gearman_client_set_task_context_free_fn(client, gearman_cffi_released);
+  gearman_client_add_options(client, (gearman_client_options_t)(GEARMAN_CLIENT_NON_BLOCKING | GEARMAN_CLIENT_FREE_TASKS));
+  for (;;) {
+    rc = gearman_client_run_tasks(client);
+    if (rc != GEARMAN_IO_WAIT)
+      break;
+    now = gearman_cffi_now_ms();
+    if (now >= slice_end)
+      break; /* GEARMAN_IO_WAIT: call again */
+    int64_t wait_ms = slice_end - now;
+    if (timeout_ms >= 0 && timeout_ms - (now - run->idle_since_ms) < wait_ms)
+      wait_ms = timeout_ms - (now - run->idle_since_ms);
+    gearman_client_set_timeout(client, wait_ms < 1 ? 1 : (int)wait_ms);
+    rc = gearman_client_wait(client);
+    gearman_client_set_timeout(client, timeout_ms);
+    if (rc == GEARMAN_SUCCESS) {
+      run->idle_since_ms = gearman_cffi_now_ms();
+    } else if (rc != GEARMAN_TIMEOUT) {
+      break;
+    } else if (timeout_ms >= 0 && gearman_cffi_now_ms() - run->idle_since_ms >= timeout_ms) {
+      break;
+    }
+  }
+  gearman_client_remove_options(client, (gearman_client_options_t)(GEARMAN_CLIENT_NON_BLOCKING | GEARMAN_CLIENT_FREE_TASKS));
+  gearman_client_set_task_context_free_fn(client, NULL);
+  gearman_cffi_current_run = NULL;
+  return rc;
+}
