@@ -268,19 +268,24 @@ class Client:
         name = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        slot = ffi.new("gearman_cffi_slot *")
+        slot, run = ffi.new("gearman_cffi_slot *"), self._run_state
         self._acquire()
         try:
             for attempt in range(len(self._servers)):  # a failed connect moves on
                 if self._pending and self._side is None:
                     self._side = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
                 target = self._side if self._pending else self._ptr
-                self._add_c_task(target, priority, name, unique_c, buffer, size, slot)
-                unique_c = slot.unique  # a retry sends the same unique
                 try:
-                    rc = self._run(target)
+                    rc = lib.gearman_cffi_do_background(target, priority, name, unique_c, buffer, size, slot,
+                                                        self._uniques, _SLICE_MS, run)  # fmt: skip
+                    if run.idle_since_ms == 0:  # not added
+                        raise error_from(rc, target)
+                    unique_c = slot.unique  # a retry sends the same unique
+                    while rc == _IO_WAIT:  # a slice passed: Python handles signals here
+                        rc = lib.gearman_cffi_run_tasks(target, _SLICE_MS, run)
                 except BaseException:
-                    self._adopt(Task(self, slot, name, priority, None), buffer, target)
+                    if run.idle_since_ms != 0:
+                        self._adopt(Task(self, slot, name, priority, None), buffer, target)
                     raise
                 if rc == _SUCCESS and slot.released and slot.job_handle[0] != b"\0":
                     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]

@@ -38,4 +38,12 @@ gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_pr
                                        gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
                                        gearman_return_t *ret_ptr);
 gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run);
+/* gearman_cffi_add_task then the first slice of gearman_cffi_run_tasks (which
+   the caller resumes while it returns GEARMAN_IO_WAIT): one C call per job.
+   run->idle_since_ms still 0 on return: the task could not be added. */
+gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_job_priority_t priority,
+                                            const char *function_name, const char *unique,
+                                            const char *workload, size_t workload_size,
+                                            gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                            int slice_ms, gearman_cffi_run *run);
 void gearman_cffi_refresh(gearman_task_st *task);

@@ -144,3 +144,16 @@ gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms,
   gearman_cffi_current_run = NULL;
   return rc;
 }
+
+gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_job_priority_t priority,
+                                            const char *function_name, const char *unique,
+                                            const char *workload, size_t workload_size,
+                                            gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                            int slice_ms, gearman_cffi_run *run)
+{
+  gearman_return_t rc;
+  run->idle_since_ms = 0;
+  if (gearman_cffi_add_task(client, priority, function_name, unique, workload, workload_size, slot, uniques, &rc) == NULL)
+    return rc;
+  return gearman_cffi_run_tasks(client, slice_ms, run);
+}
