@@ -47,7 +47,7 @@ class Task:
     is ``UNKNOWN_STATE``; afterwards they hold what the server answered.
     """
 
-    __slots__ = ("__weakref__", "_c_context", "_callbacks", "_client", "_dropped", "_freed", "_name", "_priority",
+    __slots__ = ("__weakref__", "_c_context", "_callbacks", "_client", "_dropped", "_name", "_priority",
                  "_slot", "context")  # fmt: skip
 
     def __init__(self, client: Client, slot: Any, name: bytes, priority: Priority, context: Any) -> None:
@@ -56,7 +56,6 @@ class Task:
         self._name = name
         self._priority = priority
         self._dropped = False  # never sent: withdrawn, or its Client closed
-        self._freed = False
         self._callbacks: TaskCallbacks | None = None  # see callbacks.py
         self._c_context: Any = None  # ffi.new_handle(self) in the slot, for callbacks
         #: Any Python object the caller attached; libgearman never sees it.
@@ -133,8 +132,7 @@ class Task:
 
         Idempotent, and safe after ``Client.close()``.
         """
-        if not self._freed:
-            self._freed = True
+        if self.is_pending:
             self._client._withdraw(self)
 
     def __repr__(self) -> str:
