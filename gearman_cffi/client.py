@@ -334,7 +334,9 @@ class Client:
         self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None, context: Any = None
     ) -> Task:
         """Queue a background job for the next ``run_tasks()``.  The workload is
-        not copied: it is kept (and a bytearray pinned) until the job is created."""
+        not copied: it is kept (and a bytearray pinned) until the job is created.
+        With ``unique=None`` the Client assigns a 36-character unique (see
+        ``_new_uniques``); ``task.unique`` is the one sent."""
         return self._add_task_background(Priority.NORMAL, function_name, workload, unique, context)
 
     def add_task_high_background(

@@ -95,7 +95,7 @@ gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_pr
     task = gearman_client_add_task_background(client, NULL, slot, function_name, unique, workload,
                                               workload_size, ret_ptr);
   }
-  if (task != NULL && unique != slot->unique) /* as libgearman keeps it ("-": a hash of the workload) */
+  if (task != NULL && unique != slot->unique) /* as libgearman keeps it ("#": a hash of the workload) */
     gearman_cffi_copy(slot->unique, gearman_task_unique(task), sizeof slot->unique);
   return task;
 }
