@@ -2,6 +2,9 @@
 
 Three rules keep libgearman's traps out of reach:
 
+* ``add_task_background`` queues the task in Python; ``run_tasks()`` adds the
+  queued batch to the C client in one C call (``_flush``): cffi releases the GIL
+  around every C call, and with several threads each release hands it over;
 * a C task is freed only once the server has created its job (freeing an
   unsent task corrupts libgearman's counters and the next call spins): runs
   go through ``gearman_cffi_run_tasks`` (``include/fastpath.c``), which sets
@@ -71,22 +74,25 @@ class _Forks:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_Forks.after_in_child)
 
-#: Validated function names (exactly str or bytes -> bytes), so a batch checks each
-#: name once.  Exact types only: a memoryview or str subclass may compare equal.
-_names: dict[object, bytes] = {}
+#: Validated function names (exactly str or bytes -> the bytes and a C pointer to
+#: them), so a batch checks each name once.  Exact types only: a memoryview or str
+#: subclass may compare equal.
+_names: dict[object, tuple[bytes, Any]] = {}
 _NAME_TYPES = (str, bytes)
 
 
-def _function_name(value: object) -> bytes:
+def _function_name(value: object) -> tuple[bytes, Any]:
     if type(value) in _NAME_TYPES:
         name = _names.get(value)
         if name is None:
-            name = arg.function_name(value)
+            data = arg.function_name(value)
+            name = data, ffi.from_buffer(data)
             if len(_names) >= 1024:
                 _names.clear()
             _names[value] = name
         return name
-    return arg.function_name(value)
+    data = arg.function_name(value)
+    return data, ffi.from_buffer(data)
 
 
 def _workload(value: object) -> tuple[Any, int]:
@@ -140,8 +146,9 @@ class Client:
         self._server = server
         self._fork_generation = _Forks.generation  # whose sockets the C client holds
         self._lock = threading.Lock()
-        self._pending: list[Task] = []  # added, job not created yet; C order
-        self._buffers: list[Any] = []  # their workloads, which libgearman points into
+        self._pending: list[Task] = []  # added, job not created yet, in order
+        self._keep: list[Any] = []  # (name, workload) of each: C points into them
+        self._flushed = 0  # _pending[:_flushed] are in the C client (see _flush)
         self._uniques = _new_uniques()
         self._run_state = ffi.new("gearman_cffi_run *")
         self._ret = ffi.new("gearman_return_t *")
@@ -208,8 +215,7 @@ class Client:
     def _drop_pending(self) -> None:
         for task in self._pending:
             task._detach()
-        self._pending = []
-        self._buffers = []
+        self._pending, self._keep, self._flushed = [], [], 0
 
     def _acquire(self) -> Any:
         """Take the lock (the caller releases it) and return the C client."""
@@ -265,18 +271,18 @@ class Client:
         (``_run``).  If interrupted (Ctrl-C), the submission is kept as a
         pending Task of this client, so the job the server may have created is
         not lost: the next ``run_tasks()`` collects its handle."""
-        name = _function_name(function_name)
+        name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
         slot, run = ffi.new("gearman_cffi_slot *"), self._run_state
         self._acquire()
         try:
             for attempt in range(len(self._servers)):  # a failed connect moves on
-                if self._pending and self._side is None:
+                if self._flushed and self._side is None:
                     self._side = _allocated(lib.gearman_client_clone(ffi.NULL, self._ptr))
-                target = self._side if self._pending else self._ptr
+                target = self._side if self._flushed else self._ptr
                 try:
-                    rc = lib.gearman_cffi_do_background(target, priority, name, unique_c, buffer, size, slot,
+                    rc = lib.gearman_cffi_do_background(target, priority, name_c, unique_c, buffer, size, slot,
                                                         self._uniques, _SLICE_MS, run)  # fmt: skip
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
@@ -285,7 +291,7 @@ class Client:
                         rc = lib.gearman_cffi_run_tasks(target, _SLICE_MS, run)
                 except BaseException:
                     if run.idle_since_ms != 0:
-                        self._adopt(Task(self, slot, name, priority, None), buffer, target)
+                        self._adopt(Task(self, slot, name, priority, None), name_c, buffer, size, target)
                     raise
                 if rc == _SUCCESS and slot.released and slot.job_handle[0] != b"\0":
                     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
@@ -297,20 +303,27 @@ class Client:
         finally:
             self._lock.release()
 
-    def _adopt(self, task: Task, buffer: Any, c_client: Any) -> None:
-        """Keep an interrupted one-shot submission as a pending task.  On the
-        main C client it stays in step (its JOB_CREATED is still to come); from
-        the side clone it is re-added with the same unique (the server coalesces
-        a re-sent unique that is still queued) and the side clone is dropped."""
-        if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
-            if c_client is self._side:
-                self._free_side()
-            return
+    def _adopt(self, task: Task, name_c: Any, buffer: Any, size: int, c_client: Any) -> None:
+        """Keep an interrupted one-shot submission as a pending task, after the
+        tasks added before it.  Alone on the main C client it stays in step (its
+        JOB_CREATED is still to come); otherwise its C client is dropped and it
+        is queued again with the same unique (the server coalesces a re-sent
+        unique that is still queued)."""
         if c_client is self._side:
             self._free_side()
-            Client._re_add(self._ptr, task, buffer)
+        if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
+            return
+        slot = task._slot
+        slot.function_name, slot.workload = name_c, (ffi.from_buffer(buffer) if type(buffer) is bytes else buffer)
+        slot.workload_size, slot.priority = size, task._priority
+        keep = (name_c, slot.workload if type(buffer) is bytes else buffer)
+        if c_client is self._ptr:
+            if not self._pending:  # the C client's only task: it stays in step
+                self._flushed = 1
+            else:  # queued tasks were added before it: keep that order
+                self._reset()
         self._pending.append(task)
-        self._buffers.append(buffer)
+        self._keep.append(keep)
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the server about a job handle; with several servers, each is asked
@@ -352,27 +365,38 @@ class Client:
     def _add_task_background(
         self, priority: Priority, function_name: object, workload: object, unique: object, context: Any
     ) -> Task:
-        name = _function_name(function_name)
-        unique_c = ffi.NULL if unique is None else arg.unique(unique)
-        buffer, size = _workload(workload)
-        slot = ffi.new("gearman_cffi_slot *")
-        ptr = self._acquire()
+        """Queue the task in Python: ``run_tasks()`` adds the whole batch to the
+        C client in one C call (see ``_flush``)."""
+        name, name_c = _function_name(function_name)
+        buffer, size = arg.workload(workload)
+        slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
+        if unique is not None:
+            slot.unique = arg.unique(unique)
+        task = Task(self, slot, name, priority, context)
+        self._acquire()
         try:
-            self._add_c_task(ptr, priority, name, unique_c, buffer, size, slot)
-            task = Task(self, slot, name, priority, context)
             if self._callbacks_installed:
                 _callbacks.bind(task, self._callbacks)
             self._pending.append(task)
-            self._buffers.append(buffer)
+            self._keep.append((name_c, buffer))
         finally:
             self._lock.release()
         return task
 
-    def _add_c_task(self, ptr: Any, priority: int, name: bytes, unique: Any, buffer: Any, size: int, slot: Any) -> None:
-        """Add a background task whose context is ``slot`` (its unique is copied
-        there; NULL makes one, see ``_new_uniques``)."""
-        if not lib.gearman_cffi_add_task(ptr, priority, name, unique, buffer, size, slot, self._uniques, self._ret):
-            raise error_from(self._ret[0], ptr)
+    def _flush(self) -> None:
+        """Add the tasks queued since the last run to the C client, in order, in
+        one C call (one GIL release per batch, not per task).  Lock held."""
+        count = len(self._pending) - self._flushed
+        if count:
+            slots = ffi.new("gearman_cffi_slot *[]", [task._slot for task in self._pending[self._flushed :]])
+            added = lib.gearman_cffi_add_tasks(self._ptr, slots, count, self._uniques, self._ret)
+            self._flushed += added
+            if added < count:
+                raise error_from(self._ret[0], self._ptr)
+
+    def _flush_now(self) -> None:
+        with self._locked():
+            self._flush()
 
     def _run(self, c_client: Any) -> int:
         """``gearman_client_run_tasks`` in slices of ``_SLICE_MS``; Python handles
@@ -394,6 +418,7 @@ class Client:
         """
         with self._locked(), _callbacks.reraise_stored():
             for attempt in range(len(self._servers)):  # a failed connect moves on
+                self._flush()
                 try:
                     rc = self._run(self._ptr)
                 except BaseException:  # Ctrl-C: keep the handles already received
@@ -415,7 +440,7 @@ class Client:
     def _one_shot(self, call: Any, *args: Any) -> None:
         """Run a C call that completes in one round trip, on a task-free C client."""
         with self._locked() as ptr:
-            if not self._pending:
+            if not self._flushed:
                 rc = call(ptr, *args)
                 if rc != lib.GEARMAN_SUCCESS:
                     error = error_from(rc, ptr)
@@ -444,9 +469,9 @@ class Client:
         """Lock, and yield a C client with no pending tasks (this one, or the side
         clone); if the body raises, that C client is replaced."""
         with self._locked() as ptr:
-            if self._pending and self._side is None:
+            if self._flushed and self._side is None:
                 self._side = _allocated(lib.gearman_client_clone(ffi.NULL, ptr))
-            target = self._side if self._pending else ptr
+            target = self._side if self._flushed else ptr
             try:
                 yield target
             except BaseException:
@@ -464,9 +489,9 @@ class Client:
     def _after_network(self, rc: int) -> None:
         """After a run on the main C client: drop the tasks whose job now exists;
         on failure, or if a C task ended without a job, swap in a fresh C client
-        (re-adding the rest) and raise the failure."""
+        (the rest are added to it by the next run) and raise the failure."""
         if rc == _SUCCESS and self._run_state.created == len(self._pending):
-            self._pending, self._buffers = [], []  # the usual case: every job created
+            self._pending, self._keep, self._flushed = [], [], 0  # the usual case: every job created
             return
         lost = self._settle()
         if rc != _SUCCESS:
@@ -480,21 +505,25 @@ class Client:
         """Drop the pending tasks whose job the server created.  True if a C task
         ended without a job (freed by libgearman) or is not done with despite a
         handle (a callback stopped the run): only a fresh C client is safe then."""
-        tasks, buffers, lost = [], [], False
-        for task, buffer in zip(self._pending, self._buffers):
+        flushed = self._flushed
+        tasks, keep, lost = [], [], False
+        for task, kept in zip(self._pending[:flushed], self._keep[:flushed]):
             slot = task._slot
             if slot.job_handle[0] != b"\0":
                 lost = lost or not slot.released
             else:
                 lost = lost or bool(slot.released)
                 tasks.append(task)
-                buffers.append(buffer)
-        self._pending, self._buffers = tasks, buffers
+                keep.append(kept)
+        self._pending = tasks + self._pending[flushed:]
+        self._keep = keep + self._keep[flushed:]
+        self._flushed = len(tasks)
         return lost
 
     def _reset(self, next_server: bool = False) -> None:
         """Replace the C client with a clone (on the next server of the list if
-        ``next_server``) and re-add the pending tasks to it."""
+        ``next_server``); the pending tasks are added to it by the next run, with
+        the same uniques (their slots hold them)."""
         old = self._ptr
         new = _allocated(lib.gearman_client_clone(ffi.NULL, old))
         if next_server and len(self._servers) > 1:
@@ -505,23 +534,9 @@ class Client:
                 error = error_from(rc, new)
                 lib.gearman_client_free(new)
                 raise error
-        try:  # all or nothing: on failure the old client is kept (its tasks' slots are refilled on re-add)
-            for task, buffer in zip(self._pending, self._buffers):
-                Client._re_add(new, task, buffer)
-        except BaseException:
-            lib.gearman_client_free(new)
-            raise
         self._ptr = new
+        self._flushed = 0
         lib.gearman_client_free(old)
-
-    @staticmethod
-    def _re_add(c_client: Any, task: Task, buffer: Any) -> None:
-        """Add ``task`` again to ``c_client``, with the same unique, workload and slot."""
-        size = 0 if buffer == ffi.NULL else len(buffer)
-        slot, ret = task._slot, ffi.new("gearman_return_t *")
-        if not lib.gearman_cffi_add_task(c_client, task._priority, task._name, slot.unique, buffer, size, slot,
-                                         ffi.NULL, ret):  # fmt: skip
-            raise error_from(ret[0], c_client)
 
     def _withdraw(self, task: Task) -> None:
         """Task.free(): drop a task that has not been sent (see module docstring)."""
@@ -529,9 +544,10 @@ class Client:
             if self._ptr is None or task not in self._pending:
                 return
             index = self._pending.index(task)
-            del self._pending[index], self._buffers[index]
+            del self._pending[index], self._keep[index]
             task._detach()
-            self._reset()
+            if index < self._flushed:  # its C task is in the C client
+                self._reset()
 
     # -- status, scheduling, identity (issue 6) ------------------------------------
     def job_statuses(self, job_handles: Iterable[arg.Text]) -> list[JobStatus]:

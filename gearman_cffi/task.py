@@ -77,7 +77,11 @@ class Task:
     @property
     def unique(self) -> str:
         """The unique sent with the job: the caller's, or the one the Client
-        assigned (see ``Client.add_task_background``)."""
+        assigned (see ``Client.add_task_background``); reading it adds a queued
+        task to the C client at once.  Empty for an auto-unique task dropped
+        before it was ever added."""
+        if not self._slot.added and not self._dropped:  # queued: the unique is assigned when C adds it
+            self._client._flush_now()
         return ffi.string(self._slot.unique).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
 
     @property
@@ -93,7 +97,8 @@ class Task:
 
     @property
     def return_code(self) -> ReturnCode:
-        return ReturnCode.UNKNOWN_STATE if self._dropped else ReturnCode(self._slot.rc)
+        slot = self._slot
+        return ReturnCode(slot.rc) if slot.added and not self._dropped else ReturnCode.UNKNOWN_STATE
 
     @property
     def is_pending(self) -> bool:

@@ -1,20 +1,29 @@
 /* gearman_cffi's own C helpers (include/fastpath.c), not libgearman API: they
-   keep the per-job work of the Pythonic layer to one or two C calls.
+   keep the per-job work of the Pythonic layer to one or two C calls, and a
+   batch of add_task_background calls to one (cffi releases the GIL around
+   every C call, and with several threads each release hands the GIL over).
 
-   A slot is what a background task reports to its Python Task: the C task's
-   context points at it.  The unique sent is copied in when the task is added;
-   the job handle, return code and status when the task finishes (libgearman
-   then frees the C task itself: GEARMAN_CLIENT_FREE_TASKS, set only inside
+   A slot is one background task as the Python Task sees it.  Python fills the
+   submission (function name, workload, priority, an explicit unique) and
+   gearman_cffi_add_tasks adds it to a C client with the slot as the C task's
+   context.  The unique sent is copied in when the task is added; the job
+   handle, return code and status when the task finishes (libgearman then
+   frees the C task itself: GEARMAN_CLIENT_FREE_TASKS, set only inside
    gearman_cffi_run_tasks). */
 typedef struct {
   void *handle;      /* ffi.new_handle(Task) when the task has callbacks */
-  char unique[64];   /* GEARMAN_MAX_UNIQUE_SIZE */
+  const char *function_name;
+  const char *workload;
+  size_t workload_size;
+  gearman_job_priority_t priority;
+  char unique[64];   /* GEARMAN_MAX_UNIQUE_SIZE; empty: assign one when added */
   char job_handle[64]; /* GEARMAN_JOB_HANDLE_SIZE */
   gearman_return_t rc;
   uint32_t numerator;
   uint32_t denominator;
   bool is_known;
   bool is_running;
+  bool added;        /* a C client has (or had) the task */
   bool released;     /* the C task is gone (freed by libgearman) */
 } gearman_cffi_slot;
 
@@ -37,6 +46,10 @@ gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_pr
                                        const char *workload, size_t workload_size,
                                        gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
                                        gearman_return_t *ret_ptr);
+/* Add slots[0..count) in order; returns how many were added (on a failure,
+   *ret_ptr says why). */
+size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slots, size_t count,
+                              gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr);
 gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run);
 /* gearman_cffi_add_task then the first slice of gearman_cffi_run_tasks (which
    the caller resumes while it returns GEARMAN_IO_WAIT): one C call per job.

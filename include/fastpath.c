@@ -82,6 +82,7 @@ gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_pr
   slot->rc = GEARMAN_UNKNOWN_STATE;
   slot->numerator = slot->denominator = 0;
   slot->is_known = slot->is_running = slot->released = false;
+  slot->added = false;
   switch (priority) {
   case GEARMAN_JOB_PRIORITY_HIGH:
     task = gearman_client_add_task_high_background(client, NULL, slot, function_name, unique, workload,
@@ -95,9 +96,25 @@ gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_pr
     task = gearman_client_add_task_background(client, NULL, slot, function_name, unique, workload,
                                               workload_size, ret_ptr);
   }
-  if (task != NULL && unique != slot->unique) /* as libgearman keeps it ("#": a hash of the workload) */
+  if (task != NULL) {
+    /* as libgearman keeps it ("#": a hash of the workload) */
     gearman_cffi_copy(slot->unique, gearman_task_unique(task), sizeof slot->unique);
+    slot->added = true;
+  }
   return task;
+}
+
+size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slots, size_t count,
+                              gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr)
+{
+  *ret_ptr = GEARMAN_SUCCESS;
+  for (size_t i = 0; i < count; i++) {
+    gearman_cffi_slot *slot = slots[i];
+    if (gearman_cffi_add_task(client, slot->priority, slot->function_name, slot->unique[0] ? slot->unique : NULL,
+                              slot->workload, slot->workload_size, slot, uniques, ret_ptr) == NULL)
+      return i;
+  }
+  return count;
 }
 
 /* gearman_client_run_tasks, waiting at most slice_ms before returning

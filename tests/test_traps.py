@@ -135,6 +135,7 @@ def test_options_never_set_on_any_c_client(gearmand_module: Gearmand, fn: str) -
     client = Client(gearmand_module.address, timeout=10)
     _assert_blocking_and_owning(client._ptr)
     pending = client.add_task_background(fn, b"pending")
+    assert pending.unique  # reading it adds the task to the C client now
     client.do_background(fn, b"one-shot")  # runs on the task-free side clone
     _assert_blocking_and_owning(client._side)
     pending.free()  # the C client is replaced
@@ -154,7 +155,9 @@ def test_sent_tasks_release_their_c_task(client: Client, fn: str) -> None:
     """FREE_TASKS is on only inside the binding's run: libgearman frees each task
     once its job exists, after C copied the outcome into the Task's slot."""
     tasks = [client.add_task_background(fn, b"x") for _ in range(5)]
-    assert lib.gearman_client_has_tasks(client._ptr)
+    assert not lib.gearman_client_has_tasks(client._ptr)  # queued in Python until the run
+    assert [t.unique for t in tasks[:2]]  # reading a unique adds the queued tasks to the C client
+    assert lib.gearman_client_has_tasks(client._ptr) and all(t._slot.added for t in tasks)
     assert not any(t._slot.released for t in tasks)
     client.run_tasks()
     assert not lib.gearman_client_has_tasks(client._ptr)  # freed (memory: test_memory.py)
