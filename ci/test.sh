@@ -2,7 +2,7 @@
 # Set everything up, then run the whole suite (lint, types, tests) against real gearmand.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-echo "== ruff";  "$VENV/bin/ruff" check gearman_cffi build_ffi.py setup.py tests
+echo "== ruff";  "$VENV/bin/ruff" check gearman_cffi build_ffi.py setup.py tests bench examples
 echo "== mypy";  "$VENV/bin/mypy" gearman_cffi
 echo "== pytest"
 "$PY" -m pytest tests "$@"
