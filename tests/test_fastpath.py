@@ -168,3 +168,17 @@ def test_failed_run_keeps_slots_and_uniques_for_the_retry(gearmand_factory: type
     assert all(t.job_handle for t in tasks) and [t.unique for t in tasks] == before
     assert {u.encode() for u in before} <= set(unique_jobs(server))
     client.close()
+
+
+def test_tasks_wait_in_python_until_run_tasks(client: Client, gearmand_module: Gearmand, fn: str) -> None:
+    """add_task_background queues; run_tasks adds the batch to libgearman at once."""
+    tasks = [client.add_task_background(fn, f"{i}") for i in range(3)]
+    assert not lib.gearman_client_has_tasks(client._ptr) and not any(t._slot.added for t in tasks)
+    c_client = client._ptr
+    tasks[1].free()  # a queued task is just dropped: the C client is not rebuilt
+    assert client._ptr == c_client and client.pending_tasks == [tasks[0], tasks[2]]
+    early = tasks[2].unique  # reading a unique adds the queue to the C client
+    assert lib.gearman_client_has_tasks(client._ptr) and tasks[0]._slot.added
+    client.run_tasks()
+    assert tasks[2].unique == early and early.encode() in set(unique_jobs(gearmand_module))
+    assert gearmand_module.queued(fn) == 2 and tasks[1].job_handle is None
