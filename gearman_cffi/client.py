@@ -96,7 +96,8 @@ def _function_name(value: object) -> tuple[bytes, Any]:
 
 
 def _workload(value: object) -> tuple[Any, int]:
-    """``arg.workload``, with bytes passed as they are (cffi hands C their buffer)."""
+    """``arg.workload``, with bytes passed as they are (cffi hands C their buffer
+    for the call; ``_adopt`` takes a lasting pointer if the task outlives it)."""
     if type(value) is bytes and value:
         return value, len(value)
     return arg.workload(value)
@@ -291,7 +292,7 @@ class Client:
                         rc = lib.gearman_cffi_run_tasks(target, _SLICE_MS, run)
                 except BaseException:
                     if run.idle_since_ms != 0:
-                        self._adopt(Task(self, slot, name, priority, None), name_c, buffer, size, target)
+                        self._adopt(Task(self, slot, name, priority, None), name_c, buffer, target)
                     raise
                 if rc == _SUCCESS and slot.released and slot.job_handle[0] != b"\0":
                     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
@@ -303,27 +304,26 @@ class Client:
         finally:
             self._lock.release()
 
-    def _adopt(self, task: Task, name_c: Any, buffer: Any, size: int, c_client: Any) -> None:
+    def _adopt(self, task: Task, name_c: Any, buffer: Any, c_client: Any) -> None:
         """Keep an interrupted one-shot submission as a pending task, after the
         tasks added before it.  Alone on the main C client it stays in step (its
         JOB_CREATED is still to come); otherwise its C client is dropped and it
-        is queued again with the same unique (the server coalesces a re-sent
-        unique that is still queued)."""
+        is queued again with the same unique, which its slot now holds with
+        the rest of the submission (the server coalesces a re-sent unique that
+        is still queued)."""
         if c_client is self._side:
             self._free_side()
         if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
             return
-        slot = task._slot
-        slot.function_name, slot.workload = name_c, (ffi.from_buffer(buffer) if type(buffer) is bytes else buffer)
-        slot.workload_size, slot.priority = size, task._priority
-        keep = (name_c, slot.workload if type(buffer) is bytes else buffer)
+        if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
+            buffer = task._slot.workload = ffi.from_buffer(buffer)
         if c_client is self._ptr:
             if not self._pending:  # the C client's only task: it stays in step
                 self._flushed = 1
             else:  # queued tasks were added before it: keep that order
                 self._reset()
         self._pending.append(task)
-        self._keep.append(keep)
+        self._keep.append((name_c, buffer))
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the server about a job handle; with several servers, each is asked

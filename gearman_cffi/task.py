@@ -82,6 +82,9 @@ class Task:
         before it was ever added."""
         if not self._slot.added and not self._dropped:  # queued: the unique is assigned when C adds it
             self._client._flush_now()
+        return self._slot_unique()
+
+    def _slot_unique(self) -> str:
         return ffi.string(self._slot.unique).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
 
     @property
@@ -142,4 +145,5 @@ class Task:
 
     def __repr__(self) -> str:
         state = "pending" if self.is_pending else (self.job_handle or self.return_code.name)
-        return f"<Task {self.function_name!r} unique={self.unique!r} {state}>"
+        unique = self._slot_unique() or None  # None: not assigned yet (repr never adds the task to C)
+        return f"<Task {self.function_name!r} unique={unique!r} {state}>"

@@ -3,10 +3,11 @@
    batch of add_task_background calls to one (cffi releases the GIL around
    every C call, and with several threads each release hands the GIL over).
 
-   A slot is one background task as the Python Task sees it.  Python fills the
-   submission (function name, workload, priority, an explicit unique) and
-   gearman_cffi_add_tasks adds it to a C client with the slot as the C task's
-   context.  The unique sent is copied in when the task is added; the job
+   A slot is one background task as the Python Task sees it: the submission
+   (function name, workload, priority, an explicit unique; filled by Python for
+   gearman_cffi_add_tasks, by gearman_cffi_do_background itself), which one
+   shared path adds to a C client with the slot as the C task's context, again
+   after a reset.  The unique sent is copied in when the task is added; the job
    handle, return code and status when the task finishes (libgearman then
    frees the C task itself: GEARMAN_CLIENT_FREE_TASKS, set only inside
    gearman_cffi_run_tasks). */
@@ -41,19 +42,15 @@ typedef struct {
   uint32_t failed;       /* tasks released without one */
 } gearman_cffi_run;
 
-gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_priority_t priority,
-                                       const char *function_name, const char *unique,
-                                       const char *workload, size_t workload_size,
-                                       gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
-                                       gearman_return_t *ret_ptr);
 /* Add slots[0..count) in order; returns how many were added (on a failure,
    *ret_ptr says why). */
 size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slots, size_t count,
                               gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr);
 gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run);
-/* gearman_cffi_add_task then the first slice of gearman_cffi_run_tasks (which
-   the caller resumes while it returns GEARMAN_IO_WAIT): one C call per job.
-   run->idle_since_ms still 0 on return: the task could not be added. */
+/* Describe the submission in the slot (unique NULL: an auto one) and add it,
+   then run the first slice of gearman_cffi_run_tasks (which the caller resumes
+   while it returns GEARMAN_IO_WAIT): one C call per job.  run->idle_since_ms
+   still 0 on return: the task could not be added. */
 gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_job_priority_t priority,
                                             const char *function_name, const char *unique,
                                             const char *workload, size_t workload_size,

@@ -67,34 +67,31 @@ static void gearman_cffi_auto_unique(gearman_cffi_uniques *uniques, char *out)
   out[36] = '\0';
 }
 
-gearman_task_st *gearman_cffi_add_task(gearman_client_st *client, gearman_job_priority_t priority,
-                                       const char *function_name, const char *unique,
-                                       const char *workload, size_t workload_size,
-                                       gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
-                                       gearman_return_t *ret_ptr)
+/* Add the submission the slot describes, with the slot as the C task's context;
+   an empty slot->unique gets an auto unique. */
+static gearman_task_st *gearman_cffi_add_slot(gearman_client_st *client, gearman_cffi_slot *slot,
+                                              gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr)
 {
   gearman_task_st *task;
-  if (unique == NULL) {
+  if (slot->unique[0] == '\0')
     gearman_cffi_auto_unique(uniques, slot->unique);
-    unique = slot->unique;
-  }
   slot->job_handle[0] = '\0';
   slot->rc = GEARMAN_UNKNOWN_STATE;
   slot->numerator = slot->denominator = 0;
   slot->is_known = slot->is_running = slot->released = false;
   slot->added = false;
-  switch (priority) {
+  switch (slot->priority) {
   case GEARMAN_JOB_PRIORITY_HIGH:
-    task = gearman_client_add_task_high_background(client, NULL, slot, function_name, unique, workload,
-                                                   workload_size, ret_ptr);
+    task = gearman_client_add_task_high_background(client, NULL, slot, slot->function_name, slot->unique,
+                                                   slot->workload, slot->workload_size, ret_ptr);
     break;
   case GEARMAN_JOB_PRIORITY_LOW:
-    task = gearman_client_add_task_low_background(client, NULL, slot, function_name, unique, workload,
-                                                  workload_size, ret_ptr);
+    task = gearman_client_add_task_low_background(client, NULL, slot, slot->function_name, slot->unique,
+                                                  slot->workload, slot->workload_size, ret_ptr);
     break;
   default:
-    task = gearman_client_add_task_background(client, NULL, slot, function_name, unique, workload,
-                                              workload_size, ret_ptr);
+    task = gearman_client_add_task_background(client, NULL, slot, slot->function_name, slot->unique,
+                                              slot->workload, slot->workload_size, ret_ptr);
   }
   if (task != NULL) {
     /* as libgearman keeps it ("#": a hash of the workload) */
@@ -108,12 +105,9 @@ size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slo
                               gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr)
 {
   *ret_ptr = GEARMAN_SUCCESS;
-  for (size_t i = 0; i < count; i++) {
-    gearman_cffi_slot *slot = slots[i];
-    if (gearman_cffi_add_task(client, slot->priority, slot->function_name, slot->unique[0] ? slot->unique : NULL,
-                              slot->workload, slot->workload_size, slot, uniques, ret_ptr) == NULL)
+  for (size_t i = 0; i < count; i++)
+    if (gearman_cffi_add_slot(client, slots[i], uniques, ret_ptr) == NULL)
       return i;
-  }
   return count;
 }
 
@@ -170,7 +164,13 @@ gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_j
 {
   gearman_return_t rc;
   run->idle_since_ms = 0;
-  if (gearman_cffi_add_task(client, priority, function_name, unique, workload, workload_size, slot, uniques, &rc) == NULL)
+  slot->priority = priority;
+  slot->function_name = function_name;
+  slot->workload = workload;
+  slot->workload_size = workload_size;
+  if (unique != NULL && unique != slot->unique)
+    gearman_cffi_copy(slot->unique, unique, sizeof slot->unique);
+  if (gearman_cffi_add_slot(client, slot, uniques, &rc) == NULL)
     return rc;
   return gearman_cffi_run_tasks(client, slice_ms, run);
 }
