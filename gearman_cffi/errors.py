@@ -7,8 +7,13 @@ picks the exception class from the code and attaches libgearman's own message.
 from __future__ import annotations
 
 import enum
+from typing import Any, Callable
 
 from ._libgearman import ffi, lib
+
+#: How to read a handle's last error message: ``gearman_client_error`` for a
+#: client, ``gearman_worker_error`` for a worker.
+MessageOf = Callable[[Any], Any]
 
 
 class ReturnCode(enum.IntEnum):
@@ -163,16 +168,19 @@ def strerror(code: int) -> str:
     return ffi.string(lib.gearman_strerror(code)).decode("utf-8", "replace")  # type: ignore[no-any-return]
 
 
-def error_from(code: int, client: object = None) -> GearmanError:
-    """The exception for a failing ``code``; ``client`` (a ``gearman_client_st *``)
+def error_from(code: int, handle: object = None, message_of: MessageOf = lib.gearman_client_error) -> GearmanError:
+    """The exception for a failing ``code``; ``handle`` (a ``gearman_client_st *``,
+    or with ``message_of=lib.gearman_worker_error`` a ``gearman_worker_st *``)
     supplies libgearman's detailed message, read before anything else runs."""
     message = None
-    if client is not None:
-        message = ffi.string(lib.gearman_client_error(client)).decode("utf-8", "replace") or None
+    if handle is not None:
+        text = message_of(handle)
+        if text != ffi.NULL:
+            message = ffi.string(text).decode("utf-8", "replace") or None
     return error_class(code)(code, message)
 
 
-def check(code: int, client: object = None) -> None:
+def check(code: int, handle: object = None, message_of: MessageOf = lib.gearman_client_error) -> None:
     """Raise :func:`error_from` unless ``code`` is GEARMAN_SUCCESS."""
     if code != lib.GEARMAN_SUCCESS:
-        raise error_from(code, client)
+        raise error_from(code, handle, message_of)
