@@ -278,7 +278,8 @@ def main() -> None:
         "`raw C, no FREE_TASKS` keeps the "
         "tasks and calls gearman_client_task_free_all after each batch, for reference.",
         "- Unique: `auto` rows leave it to the client library (libgearman: a time-based UUID; "
-        "gearman_cffi: its own UUID-form unique, see README; pygearman: random hex); `explicit` rows pass "
+        "gearman_cffi: its own UUID-form unique, see [Auto-assigned uniques](usage.md#auto-assigned-uniques); "
+        "pygearman: random hex); `explicit` rows pass "
         "a per-job string built in the contender's own language.",
         "",
         *body,
