@@ -103,11 +103,7 @@ class Lane:
         if self.ptr is not None:
             self.ptr = new_c_client(settings, self.server)
 
-    # -- the queue ------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any) -> None:
-        self.pending.append(task)
-        self.keep.append(keep)
-
+    # -- the queue (Core.queue appends to ``pending`` and ``keep`` itself) --------------
     def drop_pending(self) -> None:
         for task in self.pending:
             task._detach()
@@ -202,4 +198,5 @@ class Lane:
                 self.flushed = 1
             else:  # queued tasks were added before it: keep that order
                 self.replace(settings)
-        self.queue(task, keep)
+        self.pending.append(task)
+        self.keep.append(keep)
