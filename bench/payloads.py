@@ -101,7 +101,7 @@ def ratio_table(scs: list[run.Scenario]) -> list[str]:
     for sc in scs:
         cffi = statistics.median(paired(sc, CFFI))
         fast = cffi >= GOAL or sc.size < 256 * KIB
-        ahead = median(sc, CFFI) > median(sc, "pygearman")
+        ahead = cffi > statistics.median(paired(sc, "pygearman"))
         met = "yes" if fast and ahead else ("no (pygearman ahead)" if fast else "no")
         cells = [f"**{ratio(sc, CFFI)}**", ratio(sc, BEFORE, 3), ratio(sc, "raw C", 3), ratio(sc, UNPINNED),
                  ratio(sc, "PHP gearman", 3), ratio(sc, "pygearman"), met]  # fmt: skip
@@ -109,8 +109,8 @@ def ratio_table(scs: list[run.Scenario]) -> list[str]:
     return lines
 
 
-def section(scs: list[run.Scenario], rounds: int, quick: bool, date: str, elapsed: float) -> list[str]:
-    load = os.getloadavg()
+def section(scs: list[run.Scenario], rounds: int, quick: bool, date: str, elapsed: float,
+            load: list[float]) -> list[str]:  # fmt: skip
     return [
         "## Large payloads (issue 12)",
         "",
@@ -133,7 +133,7 @@ def section(scs: list[run.Scenario], rounds: int, quick: bool, date: str, elapse
         "",
         "Ratios to the plain socket, each contender's jobs/s over the plain socket's in the same round "
         "(rounds alternate the contenders' order): median of the rounds (min - max). "
-        f"Goal: gearman_cffi ≥ {GOAL}x the plain socket from 256 KiB up, and ahead of pygearman (median jobs/s).",
+        f"Goal: gearman_cffi ≥ {GOAL}x the plain socket from 256 KiB up, and ahead of pygearman.",
         "",
         *ratio_table(scs),
         "",
@@ -158,26 +158,41 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="half the jobs, 2 rounds")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 2 quick, 5 full)")
     parser.add_argument("--only", help="comma-separated scenario keys (do_64k, batch_1024k, ...)")
+    parser.add_argument("--from-json", type=Path, metavar="FILE", help="no measuring: rewrite the report from "
+                        "an earlier run's payloads.json")  # fmt: skip
     parser.add_argument("--out", type=Path, help="directory for payloads.md/.json and benchmarks.md "
                         "(default docs/, or build/bench-quick/ with --quick)")  # fmt: skip
     args = parser.parse_args()
     out = args.out or (ROOT / "build" / "bench-quick" if args.quick else ROOT / "docs")
     rounds = args.rounds or (2 if args.quick else 5)
     scs = [sc for sc in scenarios() if not args.only or sc.key in args.only.split(",")]
-    started = time.monotonic()
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    for rnd in range(rounds):
+    if args.from_json:  # rewrite the report from an earlier run's measurements
+        saved = json.loads(args.from_json.read_text())
+        scs = [sc for sc in scs if sc.key in saved["scenarios"]]
         for sc in scs:
-            # odd rounds run the contenders in reverse, so no one always follows the same neighbour
-            for name in sc.contenders if rnd % 2 == 0 else reversed(sc.contenders):
-                sc.results.setdefault(name, []).append(run.measure(name, sc, jobs_for(name, sc.size, args.quick)))
-        print(f"round {rnd + 1}/{rounds} done after {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    text = "\n".join(section(scs, rounds, args.quick, date, time.monotonic() - started))
+            results = saved["scenarios"][sc.key]["results"]
+            sc.results = {n: [(m[0], int(m[1]), m[2]) for m in r] for n, r in results.items()}
+        date, rounds, elapsed, load = saved["date"], saved["rounds"], saved["elapsed"], saved["load"]
+        args.quick = saved["quick"]
+    else:
+        started = time.monotonic()
+        date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        for rnd in range(rounds):
+            for sc in scs:
+                # odd rounds run the contenders in reverse, so no one always follows the same neighbour
+                for name in sc.contenders if rnd % 2 == 0 else reversed(sc.contenders):
+                    jobs = jobs_for(name, sc.size, args.quick)
+                    sc.results.setdefault(name, []).append(run.measure(name, sc, jobs))
+            print(f"round {rnd + 1}/{rounds} done after {time.monotonic() - started:.0f} s", file=sys.stderr,
+                  flush=True)  # fmt: skip
+        elapsed, load = time.monotonic() - started, list(os.getloadavg())
+    text = "\n".join(section(scs, rounds, args.quick, date, elapsed, load))
     out.mkdir(parents=True, exist_ok=True)
     (out / "payloads.md").write_text(text)
     raw = {sc.key: {"title": sc.title, "size": sc.size,
                     "results": {n: [list(m) for m in sc.results[n]] for n in sc.contenders}} for sc in scs}  # fmt: skip
-    (out / "payloads.json").write_text(json.dumps({"date": date, "rounds": rounds, "scenarios": raw}, indent=1))
+    saved = {"date": date, "rounds": rounds, "quick": args.quick, "elapsed": elapsed, "load": load, "scenarios": raw}
+    (out / "payloads.json").write_text(json.dumps(saved, indent=1))
     splice(out / "benchmarks.md", text)
     print("\n".join(ratio_table(scs)) + f"\n\nwrote {out / 'payloads.md'} and the section in {out / 'benchmarks.md'}")
 
