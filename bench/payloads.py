@@ -10,7 +10,7 @@ Same method as bench/run.py (its measure()): a fresh gearmand per measurement,
 the contenders of a scenario interleaved round by round, medians and min - max.
 The contenders still stalled by the 32 KiB buffer (~0.55 s a MiB) run fewer jobs
 so a round stays in minutes; each rate is jobs / wall time of its own jobs.
-Writes docs/payloads.md and docs/payloads.json and puts the same section into
+Writes docs/payloads.json (every measurement) and its section of
 docs/benchmarks.md (between markers; bench/run.py keeps it when it rewrites that
 file).  Run through ./ci/bench.sh payloads [--quick].
 """
@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated scenario keys (do_64k, batch_1024k, ...)")
     parser.add_argument("--from-json", type=Path, metavar="FILE", help="no measuring: rewrite the report from "
                         "an earlier run's payloads.json")  # fmt: skip
-    parser.add_argument("--out", type=Path, help="directory for payloads.md/.json and benchmarks.md "
+    parser.add_argument("--out", type=Path, help="directory for payloads.json and benchmarks.md "
                         "(default docs/, or build/bench-quick/ with --quick)")  # fmt: skip
     args = parser.parse_args()
     out = args.out or (ROOT / "build" / "bench-quick" if args.quick else ROOT / "docs")
@@ -191,13 +191,12 @@ def main() -> None:
         elapsed, load = time.monotonic() - started, list(os.getloadavg())
     text = "\n".join(section(scs, rounds, args.quick, date, elapsed, load))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "payloads.md").write_text(text)
     raw = {sc.key: {"title": sc.title, "size": sc.size,
                     "results": {n: [list(m) for m in sc.results[n]] for n in sc.contenders}} for sc in scs}  # fmt: skip
     saved = {"date": date, "rounds": rounds, "quick": args.quick, "elapsed": elapsed, "load": load, "scenarios": raw}
     (out / "payloads.json").write_text(json.dumps(saved, indent=1))
     splice(out / "benchmarks.md", text)
-    print("\n".join(ratio_table(scs)) + f"\n\nwrote {out / 'payloads.md'} and the section in {out / 'benchmarks.md'}")
+    print("\n".join(ratio_table(scs)) + f"\n\nwrote {out / 'payloads.json'} and the section in {out / 'benchmarks.md'}")
 
 
 if __name__ == "__main__":
