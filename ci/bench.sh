@@ -5,7 +5,10 @@
 # runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png.
 #   ./ci/bench.sh --quick     a few minutes
 #   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores)
-# Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR).
+#   ./ci/bench.sh payloads [--quick]   large payloads, 64 KiB - 16 MiB, against a plain
+#                             socket (bench/payloads.py; its section of docs/benchmarks.md)
+# Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR) or
+# bench/payloads.py.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -17,7 +20,14 @@ ensure_apt_packages php-cli php-gearman gcc libc6-dev
 mkdir -p bench/c/build
 for src in bench/c/*.c; do
   # shellcheck disable=SC2046
+  [[ $src == */unpin_buffers.c ]] && continue
   cc -O2 -Wall -o "bench/c/build/$(basename "$src" .c)" "$src" $(pkg-config --cflags --libs gearmand) -lpthread
 done
+# LD_PRELOAD shim for bench/payloads.py's "raw C, unpinned" contender only
+cc -O2 -Wall -shared -fPIC -o bench/c/build/unpin_buffers.so bench/c/unpin_buffers.c -ldl
 
+if [[ ${1:-} == payloads ]]; then
+  shift
+  exec "$PY" bench/payloads.py "$@"
+fi
 exec "$PY" bench/run.py "$@"

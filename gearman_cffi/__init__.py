@@ -7,6 +7,7 @@ which owns every C object and turns failing return codes into exceptions.
 
 from __future__ import annotations
 
+from . import _sockets  # noqa: F401  (lets the kernel size libgearman's socket buffers)
 from ._libgearman import ffi, lib
 from .callbacks import TaskCallbacks
 from .client import Client
