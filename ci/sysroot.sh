@@ -9,13 +9,15 @@
 # The packages and their exact versions are pinned in ci/debian/bullseye-ARCH.txt;
 # the sysroot directory is named after a hash of that file, and the .debs are
 # kept in build/debian/debs/ (their names carry the versions), so a CI run with
-# the cache in place touches no network at all.
+# the cache in place touches no network at all.  GEARMAN_CFFI_CACHE moves that
+# cache (default: build/) somewhere that outlives a fresh clone.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SUITE=bullseye
 MIRROR=http://deb.debian.org/debian
-APTDIR="$ROOT/build/debian/apt"
-DEBS="$ROOT/build/debian/debs"
+CACHE="${GEARMAN_CFFI_CACHE:-$ROOT/build}"
+APTDIR="$CACHE/debian/apt"
+DEBS="$CACHE/debian/debs"
 
 # What each sysroot holds.  Both: glibc 2.31 and libgearman 1.1.19.1 with what it
 # links (libuuid, libstdc++, libgcc).  arm64 also: an aarch64 CPython 3.9 (the oldest
@@ -71,7 +73,7 @@ make_sysroot() {  # make_sysroot ARCH: print the path of the (cached) sysroot
   local arch=$1 list="$ROOT/ci/debian/$SUITE-$1.txt"
   [ -f "$list" ] || { echo "no $list: run ci/sysroot.sh pin $arch" >&2; exit 1; }
   local key; key=$(sha256sum "$list" | cut -c1-12)
-  local dest="$ROOT/build/sysroot/$SUITE-$arch-$key"
+  local dest="$CACHE/sysroot/$SUITE-$arch-$key"
   if [ ! -f "$dest/.complete" ]; then
     mkdir -p "$DEBS"
     local name ver debarch file missing=()
@@ -104,7 +106,7 @@ make_sysroot() {  # make_sysroot ARCH: print the path of the (cached) sysroot
     touch "$dest.tmp/.complete"
     rm -rf "$dest" && mv "$dest.tmp" "$dest"
     # Sysroots of earlier package lists for this architecture are stale.
-    find "$ROOT/build/sysroot" -maxdepth 1 -name "$SUITE-$arch-*" ! -name "$(basename "$dest")" \
+    find "$CACHE/sysroot" -maxdepth 1 -name "$SUITE-$arch-*" ! -name "$(basename "$dest")" \
       -exec rm -rf {} +
   fi
   echo "$dest"

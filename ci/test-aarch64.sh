@@ -21,7 +21,7 @@ SYSROOT=$("$ROOT/ci/sysroot.sh" arm64)
 # The tests' own requirements as aarch64 / pure-Python wheels, fetched once by
 # this machine's pip (the venv under qemu then installs offline).
 REQS=(cffi pytest hypothesis exceptiongroup tomli typing_extensions)
-WHEELS="$ROOT/build/pypi-aarch64-cp39"
+WHEELS="${GEARMAN_CFFI_CACHE:-$ROOT/build}/pypi-aarch64-cp39"
 if [ ! -f "$WHEELS/.complete" ]; then
   rm -rf "$WHEELS"
   "$PY" -m pip download -q --disable-pip-version-check --only-binary=:all: --platform manylinux2014_aarch64 \
