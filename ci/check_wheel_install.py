@@ -7,6 +7,7 @@ background job reaches a throwaway gearmand on loopback.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -31,6 +32,10 @@ loaded = sorted(path for path in mapped if Path(path).name.startswith("libgearma
 print("libgearman mapped into this process:", loaded)
 assert loaded and all("gearman_cffi.libs" in path for path in loaded), "the system libgearman was loaded"
 print("libgearman_version():", gearman_cffi.libgearman_version())
+system = sorted(p for p in mapped if Path(p).name.startswith(("libc.so", "libc-", "libstdc++")))
+print("libc and libstdc++ mapped into this process:", system)
+if os.environ.get("EXPECT_SYSTEM_LIBS_UNDER"):  # ci/test-qemu.sh: the emulated release's own
+    assert system and all(p.startswith(os.environ["EXPECT_SYSTEM_LIBS_UNDER"]) for p in system), system
 if len(sys.argv) > 1:  # the version of the libgearman this wheel was built to bundle
     assert gearman_cffi.libgearman_version() == sys.argv[1], (gearman_cffi.libgearman_version(), sys.argv[1])
 

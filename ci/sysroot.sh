@@ -15,13 +15,14 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SUITE=bullseye
 MIRROR=http://deb.debian.org/debian
+LAYOUT=2
 CACHE="${GEARMAN_CFFI_CACHE:-$ROOT/build}"
 APTDIR="$CACHE/debian/apt"
 DEBS="$CACHE/debian/debs"
 
-# What each sysroot holds.  Both: glibc 2.31 and libgearman 1.1.19.1 with what it
-# links (libuuid, libstdc++, libgcc).  arm64 also: an aarch64 CPython 3.9 (the oldest
-# the abi3 wheel serves) with its venv/ensurepip and its headers for the cross build.
+# What each sysroot holds: glibc 2.31 and libgearman 1.1.19.1 with what it links
+# (libuuid, libstdc++, libgcc), and Debian 11's CPython 3.9 (the oldest the abi3
+# wheel serves) with its venv/ensurepip and its headers (for the arm64 cross build).
 BUILD_PACKAGES=(libc6 libc6-dev linux-libc-dev libcrypt1 libcrypt-dev libgearman8 libgearman-dev libuuid1 uuid-dev
   libstdc++6 libgcc-s1)
 PYTHON_PACKAGES=(python3.9-minimal libpython3.9-minimal libpython3.9-stdlib libpython3.9 libpython3.9-dev
@@ -53,8 +54,7 @@ apt_update() {
 
 pin() {  # pin ARCH: write name:arch version for every package of that sysroot
   local arch=$1 pkg name qual out="$ROOT/ci/debian/$SUITE-$1.txt"
-  local pkgs=("${BUILD_PACKAGES[@]}")
-  [ "$arch" = arm64 ] && pkgs+=("${PYTHON_PACKAGES[@]}")
+  local pkgs=("${BUILD_PACKAGES[@]}" "${PYTHON_PACKAGES[@]}")
   apt_update
   mkdir -p "$(dirname "$out")"
   {
@@ -72,7 +72,8 @@ pin() {  # pin ARCH: write name:arch version for every package of that sysroot
 make_sysroot() {  # make_sysroot ARCH: print the path of the (cached) sysroot
   local arch=$1 list="$ROOT/ci/debian/$SUITE-$1.txt"
   [ -f "$list" ] || { echo "no $list: run ci/sysroot.sh pin $arch" >&2; exit 1; }
-  local key; key=$(sha256sum "$list" | cut -c1-12)
+  # The key: the package list and the layout (bump LAYOUT when the unpacking changes).
+  local key; key=$({ cat "$list"; echo "layout $LAYOUT"; } | sha256sum | cut -c1-12)
   local dest="$CACHE/sysroot/$SUITE-$arch-$key"
   if [ ! -f "$dest/.complete" ]; then
     mkdir -p "$DEBS"
@@ -94,6 +95,18 @@ make_sysroot() {  # make_sysroot ARCH: print the path of the (cached) sysroot
       debarch=all; [[ "$name" == *:* ]] && debarch=${name##*:}
       dpkg-deb -x "$DEBS/${name%%:*}_${ver/:/%3a}_${debarch}.deb" "$dest.tmp"
     done <"$list"
+    # Merge /lib, /bin, /sbin, /lib64 into /usr as Debian 12 does: qemu -L falls back
+    # to this machine's file when a path is missing from the sysroot, and the
+    # loader looks in /lib/<triplet> and /usr/lib/<triplet> alike, so each library
+    # must be found under both paths or the machine's newer one gets loaded.
+    local d
+    for d in bin sbin lib lib64; do
+      [ -d "$dest.tmp/$d" ] && [ ! -L "$dest.tmp/$d" ] || continue
+      mkdir -p "$dest.tmp/usr/$d"
+      cp -a "$dest.tmp/$d/." "$dest.tmp/usr/$d/"
+      rm -rf "${dest:?}.tmp/$d"
+      ln -s "usr/$d" "$dest.tmp/$d"
+    done
     # Absolute symlinks (libuuid.so -> /lib/...) would point into this machine:
     # make them relative to the sysroot.
     local link target
