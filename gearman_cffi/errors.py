@@ -7,8 +7,13 @@ picks the exception class from the code and attaches libgearman's own message.
 from __future__ import annotations
 
 import enum
+from typing import Any, Callable
 
 from ._libgearman import ffi, lib
+
+#: How to read a handle's last error message: ``gearman_client_error`` for a
+#: client, ``gearman_worker_error`` for a worker.
+MessageOf = Callable[[Any], Any]
 
 
 class ReturnCode(enum.IntEnum):
@@ -112,6 +117,20 @@ class GearmanServerError(GearmanError):
     """The server answered with an ERROR packet (queue full, server error, …)."""
 
 
+class GearmanWorkError(GearmanError):
+    """A foreground job the worker failed: ``.code`` is WORK_FAIL or
+    WORK_EXCEPTION, ``.data`` the worker's exception payload (bytes) or None."""
+
+    def __init__(self, code: int, message: str | None = None, data: bytes | None = None) -> None:
+        self.data: bytes | None = data
+        if message is None:
+            message = "the worker failed the job" if data is None else f"the worker raised: {data[:200]!r}"
+        super().__init__(code, message)
+
+    def __reduce__(self) -> tuple[type[GearmanError], tuple[int, str, bytes | None]]:  # type: ignore[override]
+        return type(self), (int(self.code), self.message, self.data)
+
+
 class ClientClosedError(GearmanError, ValueError):
     """The :class:`~gearman_cffi.Client` was closed; like I/O on a closed file."""
 
@@ -163,16 +182,19 @@ def strerror(code: int) -> str:
     return ffi.string(lib.gearman_strerror(code)).decode("utf-8", "replace")  # type: ignore[no-any-return]
 
 
-def error_from(code: int, client: object = None) -> GearmanError:
-    """The exception for a failing ``code``; ``client`` (a ``gearman_client_st *``)
+def error_from(code: int, handle: object = None, message_of: MessageOf = lib.gearman_client_error) -> GearmanError:
+    """The exception for a failing ``code``; ``handle`` (a ``gearman_client_st *``,
+    or with ``message_of=lib.gearman_worker_error`` a ``gearman_worker_st *``)
     supplies libgearman's detailed message, read before anything else runs."""
     message = None
-    if client is not None:
-        message = ffi.string(lib.gearman_client_error(client)).decode("utf-8", "replace") or None
+    if handle is not None:
+        text = message_of(handle)
+        if text != ffi.NULL:
+            message = ffi.string(text).decode("utf-8", "replace") or None
     return error_class(code)(code, message)
 
 
-def check(code: int, client: object = None) -> None:
+def check(code: int, handle: object = None, message_of: MessageOf = lib.gearman_client_error) -> None:
     """Raise :func:`error_from` unless ``code`` is GEARMAN_SUCCESS."""
     if code != lib.GEARMAN_SUCCESS:
-        raise error_from(code, client)
+        raise error_from(code, handle, message_of)

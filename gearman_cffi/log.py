@@ -63,8 +63,10 @@ def checked_level(level: object) -> Verbose | None:
         raise ValueError(f"unknown libgearman verbosity {level!r}") from None
 
 
-def install(ptr: Any, level: Verbose | None) -> None:
+def install(ptr: Any, level: Verbose | None, set_log_fn: Any = lib.gearman_client_set_log_fn) -> None:
+    """Bridge ``ptr``'s log lines up to ``level`` to the logger (``None``: off);
+    ``set_log_fn`` is ``gearman_worker_set_log_fn`` for a worker."""
     if level is None or level == Verbose.NEVER:
-        lib.gearman_client_set_log_fn(ptr, ffi.NULL, ffi.NULL, lib.GEARMAN_VERBOSE_NEVER)
+        set_log_fn(ptr, ffi.NULL, ffi.NULL, lib.GEARMAN_VERBOSE_NEVER)
     else:
-        lib.gearman_client_set_log_fn(ptr, lib._gearman_cffi_log, ffi.NULL, level)
+        set_log_fn(ptr, lib._gearman_cffi_log, ffi.NULL, level)
