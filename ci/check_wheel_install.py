@@ -7,6 +7,7 @@ background job reaches a throwaway gearmand on loopback.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -23,13 +24,20 @@ print("gearman_cffi imported from", package)
 assert "site-packages" in str(package), "not the installed wheel"
 
 extension = Path(_libgearman.__file__)
-ldd = subprocess.run(["ldd", str(extension)], capture_output=True, text=True, check=True).stdout
-print(ldd.strip())
+# ldd (this machine's loader) cannot read a foreign architecture's extension: then say so.
+ldd = subprocess.run(["ldd", str(extension)], capture_output=True, text=True)
+print(ldd.stdout.strip() if ldd.returncode == 0 else f"ldd: {ldd.stdout.strip() or ldd.stderr.strip()}")
 mapped = {line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "/" in line}
 loaded = sorted(path for path in mapped if Path(path).name.startswith("libgearman"))
 print("libgearman mapped into this process:", loaded)
 assert loaded and all("gearman_cffi.libs" in path for path in loaded), "the system libgearman was loaded"
 print("libgearman_version():", gearman_cffi.libgearman_version())
+system = sorted(p for p in mapped if Path(p).name.startswith(("libc.so", "libc-", "libstdc++")))
+print("libc and libstdc++ mapped into this process:", system)
+if os.environ.get("EXPECT_SYSTEM_LIBS_UNDER"):  # ci/test-qemu.sh: the emulated release's own
+    assert system and all(p.startswith(os.environ["EXPECT_SYSTEM_LIBS_UNDER"]) for p in system), system
+if len(sys.argv) > 1:  # the version of the libgearman this wheel was built to bundle
+    assert gearman_cffi.libgearman_version() == sys.argv[1], (gearman_cffi.libgearman_version(), sys.argv[1])
 
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))

@@ -90,6 +90,11 @@ def test_libgearman_version_is_the_runtime_one() -> None:
     version = gearman_cffi.libgearman_version()
     assert version == ffi.string(lib.gearman_version()).decode()
     assert re.match(r"\d+\.\d+", version)
+    maps = Path("/proc/self/maps").read_text() if Path("/proc/self/maps").exists() else ""
+    if "gearman_cffi.libs/libgearman" in maps:
+        # A wheel's own copy (1.1.19.1 in the Debian 11 wheels): the system's
+        # pkg-config describes another libgearman.
+        return
     try:
         packaged = subprocess.run(["pkg-config", "--modversion", "gearmand"], capture_output=True, text=True).stdout
     except OSError:
