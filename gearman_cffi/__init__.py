@@ -19,10 +19,13 @@ from .errors import (
     GearmanServerError,
     GearmanTimeoutError,
     ReturnCode,
+    WorkerClosedError,
 )
 from .identity import ClientOptions
 from .log import Verbose
+from ._job import Job
 from .task import JobStatus, Priority, Task
+from .worker import Worker
 
 __version__ = "0.1.0"
 
@@ -36,12 +39,15 @@ __all__ = [
     "GearmanMemoryError",
     "GearmanServerError",
     "GearmanTimeoutError",
+    "Job",
     "JobStatus",
     "Priority",
     "ReturnCode",
     "Task",
     "TaskCallbacks",
     "Verbose",
+    "Worker",
+    "WorkerClosedError",
     "__version__",
     "ffi",
     "lib",
