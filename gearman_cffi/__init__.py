@@ -7,6 +7,7 @@ which owns every C object and turns failing return codes into exceptions.
 
 from __future__ import annotations
 
+from ._job import Job
 from ._libgearman import ffi, lib
 from .callbacks import TaskCallbacks
 from .client import Client
@@ -23,7 +24,6 @@ from .errors import (
 )
 from .identity import ClientOptions
 from .log import Verbose
-from ._job import Job
 from .task import JobStatus, Priority, Task
 from .worker import Worker
 

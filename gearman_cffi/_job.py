@@ -27,7 +27,7 @@ def _counter(value: object, what: str) -> int:
 
 
 def _text(pointer: Any) -> str:
-    return "" if pointer == ffi.NULL else ffi.string(pointer).decode("utf-8", "surrogateescape")  # type: ignore[no-any-return]
+    return "" if pointer == ffi.NULL else ffi.string(pointer).decode("utf-8", "surrogateescape")
 
 
 class Job:

@@ -21,9 +21,9 @@ on the next, re-registering every function.
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
+import time
 from typing import Any, Callable, Union
 
 from . import _arguments as arg
@@ -37,10 +37,12 @@ from .log import Verbose, checked_level, install, logger
 Handler = Callable[[Job], Union[bytes, bytearray, memoryview, str, None]]
 
 _SLICE_MS = 50
-_SUCCESS, _IO_WAIT, _TIMEOUT = lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT, lib.GEARMAN_TIMEOUT
+_SUCCESS: int = lib.GEARMAN_SUCCESS
+_IO_WAIT: int = lib.GEARMAN_IO_WAIT
+_TIMEOUT: int = lib.GEARMAN_TIMEOUT
 #: a handler's return that makes libgearman drop the connections (the server
 #: then gives the job to another worker)
-_DROP = lib.GEARMAN_ERROR
+_DROP: int = lib.GEARMAN_ERROR
 _MAX_CAN_DO_TIMEOUT = 2**32 - 1
 
 
@@ -76,8 +78,9 @@ class Worker:
     asked for jobs); ``timeout`` (seconds, ``None`` blocks) bounds ``work()``'s
     wait for a job.  A handler that raises fails its job with WORK_FAIL; with
     ``exceptions=True`` with WORK_EXCEPTION and the exception's text instead,
-    which only submitters that asked for exceptions understand (see above).  One thread drives a Worker at a time; ``stop()`` and
-    ``close()`` work from any thread.
+    which only submitters that asked for exceptions understand (see above).
+    One thread drives a Worker at a time; ``stop()`` and ``close()`` work
+    from any thread.
     """
 
     def __init__(
@@ -238,6 +241,8 @@ class Worker:
             raise TypeError(f"max_jobs must be an int or None, not {type(max_jobs).__name__}")
         if max_jobs is not None and max_jobs < 0:
             raise ValueError(f"max_jobs must be >= 0, not {max_jobs}")
+        if self._owner.closed:
+            raise WorkerClosedError()
         previous = self._install_signal_handlers()
         done = 0
         try:
@@ -254,11 +259,15 @@ class Worker:
                     jobs = work.jobs
                     rc = self._slice()
                     done += work.jobs - jobs
-                    if rc not in (_SUCCESS, _IO_WAIT):
-                        logger.warning("gearman_cffi worker: %s; going on", error_from(rc, self._ptr,
-                                                                                      lib.gearman_worker_error))
+                    failed = rc not in (_SUCCESS, _IO_WAIT)
+                    if failed:
+                        logger.warning(
+                            "gearman_cffi worker: %s; going on", error_from(rc, self._ptr, lib.gearman_worker_error)
+                        )
                 finally:
                     self._owner.leave()
+                if failed:  # e.g. an ERROR packet from the server: do not spin on it
+                    time.sleep(_SLICE_MS / 1000)
         finally:
             self._stop = False
             for signum, handler in previous:
@@ -268,7 +277,7 @@ class Worker:
     def _install_signal_handlers(self) -> list[tuple[int, Any]]:
         if threading.current_thread() is not threading.main_thread():
             return []
-        previous = []
+        previous: list[tuple[int, Any]] = []
         for signum in (signal.SIGTERM, signal.SIGINT):
             previous.append((signum, signal.signal(signum, lambda *_: self.stop())))
         return previous
