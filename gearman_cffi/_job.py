@@ -13,7 +13,7 @@ from typing import Any
 
 from . import _arguments as arg
 from ._libgearman import ffi, lib
-from .errors import error_from
+from .errors import GearmanError, error_from
 
 _UINT32_MAX = 2**32 - 1
 
@@ -35,7 +35,7 @@ class Job:
     (the submitter's), ``workload`` (bytes); ``send_status`` / ``send_data`` /
     ``send_warning`` reach a foreground submitter while the handler runs."""
 
-    __slots__ = ("_ptr", "function_name", "handle", "unique", "workload")
+    __slots__ = ("_broken", "_ptr", "function_name", "handle", "unique", "workload")
 
     def __init__(self, function_name: str, work: Any) -> None:
         self.function_name = function_name
@@ -44,16 +44,22 @@ class Job:
         size = work.workload_size
         self.workload: bytes = ffi.buffer(work.workload, size)[:] if size else b""
         self._ptr: Any = work.job
+        #: the first failed send: libgearman then reconnects on the next send
+        #: *without* registering the worker's functions, so nothing more is sent
+        self._broken: GearmanError | None = None
 
     def _live(self) -> Any:
         ptr = self._ptr
         if ptr is None:
             raise RuntimeError("the job is finished: send_* work only while its handler runs")
+        if self._broken is not None:
+            raise self._broken
         return ptr
 
     def _check(self, rc: int, ptr: Any) -> None:
         if rc != lib.GEARMAN_SUCCESS:
-            raise error_from(rc, ptr, message_of=lib.gearman_job_error)
+            self._broken = error_from(rc, ptr, message_of=lib.gearman_job_error)
+            raise self._broken
 
     def send_status(self, numerator: int, denominator: int) -> None:
         """WORK_STATUS: how far the job is (the submitter's ``numerator/denominator``)."""

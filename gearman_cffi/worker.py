@@ -298,25 +298,36 @@ class Worker:
         except Exception as exc:
             job._ptr = None
             logger.exception("gearman_cffi worker: %s failed job %s", function.name, job.handle)
+            if job._broken is not None:
+                return self._drop(job, job._broken)
             if not self._exceptions:
-                return self._send(lib.gearman_job_send_fail(work.job), work, job)
+                return self._sent(lib.gearman_job_send_fail(work.job), work, job)
             text = exception_text(exc)
-            return self._send(lib.gearman_job_send_exception(work.job, text, len(text)), work, job)
+            return self._sent(lib.gearman_job_send_exception(work.job, text, len(text)), work, job)
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: not this job's fault
             job._ptr = None
             self._stashed = exc
             return _DROP
         job._ptr = None
+        if job._broken is not None:
+            return self._drop(job, job._broken)
         self._keep = buffer
-        return self._send(lib.gearman_job_send_complete(work.job, buffer, size), work, job)
+        return self._sent(lib.gearman_job_send_complete(work.job, buffer, size), work, job)
 
-    @staticmethod
-    def _send(rc: int, work: Any, job: Job) -> int:
+    def _sent(self, rc: int, work: Any, job: Job) -> int:
         if rc == _SUCCESS:
             return _SUCCESS
-        error = error_from(rc, work.job, message_of=lib.gearman_job_error)
-        logger.warning("gearman_cffi worker: the outcome of job %s was not sent (%s); reconnecting", job.handle, error)
-        return _DROP  # libgearman would resend it on a new connection without registering first
+        return self._drop(job, error_from(rc, work.job, message_of=lib.gearman_job_error))
+
+    @staticmethod
+    def _drop(job: Job, error: BaseException) -> int:
+        """A send for this job failed: send nothing more (libgearman would send it
+        on a new connection that never registered the functions: the server
+        answers ERROR and the worker gets no job again); GEARMAN_ERROR makes
+        libgearman close every connection, so the next wait reconnects and
+        registers, and the server gives the job to a worker again."""
+        logger.warning("gearman_cffi worker: job %s: a send failed (%s); reconnecting", job.handle, error)
+        return _DROP
 
     def __repr__(self) -> str:
         state = "closed" if self._owner.closed else f"{len(self._functions)} functions"
