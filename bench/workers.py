@@ -65,13 +65,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20,000 jobs, 3 rounds")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--jobs", type=int)
-    parser.add_argument("--only", help="comma-separated contenders")
+    parser.add_argument("--workers", help="comma-separated contenders (default: all)")
+    parser.add_argument("--only", help="bench/run.py's scenario keys: this runs only if they include 'worker'")
     parser.add_argument("--out", type=Path)
     args, _ = parser.parse_known_args()  # ci/bench.sh passes bench/run.py's arguments too
+    if args.only and "worker" not in args.only.split(","):
+        return
     jobs = args.jobs or (20_000 if args.quick else 100_000)
     rounds = args.rounds or (3 if args.quick else 5)
     out_dir = args.out or (ROOT / "build" / "bench-quick" if args.quick else ROOT / "docs")
-    names = [n for n in CONTENDERS if not args.only or n in args.only.split(",")]
+    names = [n for n in CONTENDERS if not args.workers or n in args.workers.split(",")]
     results: dict[str, list[tuple[float, int, float]]] = {n: [] for n in names}
     started = time.monotonic()
     for rnd in range(rounds):

@@ -2,7 +2,8 @@
 # Benchmarks side by side: raw C libgearman, gearman_cffi, PHP's gearman extension
 # and pygearman, against the same gearmand.  Installs what is missing (php-cli,
 # php-gearman, gcc; pygearman and matplotlib into the venv), compiles bench/c/,
-# runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png.
+# runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png, then
+# bench/workers.py (worker throughput) and docs/benchmarks-worker.md.
 #   ./ci/bench.sh --quick     a few minutes
 #   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR).
@@ -20,4 +21,6 @@ for src in bench/c/*.c; do
   cc -O2 -Wall -o "bench/c/build/$(basename "$src" .c)" "$src" $(pkg-config --cflags --libs gearmand) -lpthread
 done
 
-exec "$PY" bench/run.py "$@"
+"$PY" bench/run.py "$@"
+# worker throughput (draining queued jobs): writes docs/benchmarks-worker.md
+exec "$PY" bench/workers.py "$@"

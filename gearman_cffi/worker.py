@@ -23,9 +23,9 @@ on the next, re-registering every function.
 from __future__ import annotations
 
 import signal
-from sys import getrefcount
 import threading
 import time
+from sys import getrefcount
 from typing import Any, Callable, Union
 
 from . import _arguments as arg

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from gearmand import Gearmand
-from workers import (
+from worker_peers import (
     HAVE_PHP_GEARMAN,
     WORK_COMPLETE,
     WORK_DATA,
@@ -57,7 +57,8 @@ def test_job_fields_and_unique(gearmand_module: Gearmand, fn: str) -> None:
         worker.work()
     assert client.packets_until_done() == [(WORK_COMPLETE, handle + b"\0")]
     job = seen[0]
-    assert (job.function_name, job.handle, job.unique, job.workload) == (fn, handle.decode(), "my-unique-42", b"payload")
+    expected = (fn, handle.decode(), "my-unique-42", b"payload")
+    assert (job.function_name, job.handle, job.unique, job.workload) == expected
     with pytest.raises(RuntimeError, match="finished"):
         job.send_status(1, 2)  # the C job is gone: refused, not a use after free
     client.close()

@@ -13,7 +13,7 @@ import time
 import pytest
 from gearmand import Gearmand, free_port, wait_listening
 from peers import TESTS, run_python
-from workers import RawClient, cli_submit, serving
+from worker_peers import RawClient, cli_submit, serving
 
 from gearman_cffi import Job, Worker
 
@@ -173,7 +173,29 @@ def test_fork_n_worker_processes(gearmand: Gearmand, fn: str) -> None:
     lines = result.stdout.splitlines()
     served = [w for line in lines[:-1] for w in line.split()]
     assert len(lines) == children + 1 and all(len(line.split()) == per_child for line in lines[:-1])
-    assert sorted(served + ["j0"]) == sorted(f"j{i}" for i in range(1 + children * per_child))
+    assert sorted([*served, "j0"]) == sorted(f"j{i}" for i in range(1 + children * per_child))
     assert lines[-1] == "parent j0 last"
     assert last.communicate(timeout=30)[0] == b"last"
     client.close()
+
+
+def test_example_worker_processes(gearmand: Gearmand) -> None:
+    example = TESTS.parent / "examples" / "worker.py"
+    proc = subprocess.Popen(
+        [sys.executable, str(example), "--server", gearmand.address, "-n", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_registered(gearmand, "count_words")
+        while gearmand.status()["reverse"][2] < 2:  # both processes registered
+            time.sleep(0.05)
+        assert cli_submit(gearmand, "reverse", b"hello").communicate(timeout=30) == (b"olleh", b"")
+        counted, _ = cli_submit(gearmand, "count_words", b"a b\nc\n" * 1500).communicate(timeout=30)
+        assert b"100% Complete\n" in counted and counted.replace(b"100% Complete\n", b"").endswith(b"4500")
+        assert cli_submit(gearmand, "fail", b"x").communicate(timeout=30) == (b"", b"Job failed\n")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.count("serving reverse, count_words, fail") == 2 and out.count("stopped after") == 2, out
+    assert "RuntimeError: job H:" in err  # the failing handler's traceback, logged

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from gearmand import Gearmand
-from workers import WORK_COMPLETE, WORK_FAIL, RawClient, cli_submit, serving
+from worker_peers import WORK_COMPLETE, WORK_FAIL, RawClient, cli_submit, serving
 
 from gearman_cffi import Job, Worker, ffi, lib
 
@@ -63,9 +63,7 @@ def test_worker_counts_jobs_not_calls(gearmand: Gearmand, fn: str) -> None:
     client.close()
 
 
-def test_trap_gearmand_work_fail_with_nul_for_unaware_submitter(
-    gearmand: Gearmand, raw_worker: Any, fn: str
-) -> None:
+def test_trap_gearmand_work_fail_with_nul_for_unaware_submitter(gearmand: Gearmand, raw_worker: Any, fn: str) -> None:
     """gearmand turns WORK_EXCEPTION into WORK_FAIL for a submitter that did not
     ask for exceptions, with the handle's NUL separator still on it, which
     libgearman clients (``gearman`` CLI, PHP) do not match: they wait forever.

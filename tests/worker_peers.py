@@ -22,9 +22,10 @@ SUBMIT_JOB, JOB_CREATED, WORK_STATUS, WORK_COMPLETE, WORK_FAIL = 7, 8, 12, 13, 1
 WORK_EXCEPTION, OPTION_REQ, OPTION_RES, WORK_DATA, WORK_WARNING = 25, 26, 27, 28, 29
 TERMINAL = {WORK_COMPLETE, WORK_FAIL, WORK_EXCEPTION}
 
-HAVE_PHP_GEARMAN = shutil.which("php") is not None and b"gearman" in subprocess.run(
-    ["php", "-m"], capture_output=True, check=False
-).stdout
+HAVE_PHP_GEARMAN = (
+    shutil.which("php") is not None
+    and b"gearman" in subprocess.run(["php", "-m"], capture_output=True, check=False).stdout
+)
 
 
 def cli_submit(server: Gearmand, function: str, workload: bytes) -> subprocess.Popen[bytes]:
