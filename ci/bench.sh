@@ -5,7 +5,8 @@
 # runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png, then
 # bench/workers.py (worker throughput) and docs/benchmarks-worker.md.
 #   ./ci/bench.sh --quick     a few minutes
-#   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores)
+#   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores, and
+#                             about 30 more for the two worker runs)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
@@ -22,5 +23,7 @@ for src in bench/c/*.c; do
 done
 
 "$PY" bench/run.py "$@"
-# worker throughput (draining queued jobs): writes docs/benchmarks-worker.md
-exec "$PY" bench/workers.py "$@"
+# worker throughput (draining queued jobs), unpinned and with gearmand and the
+# worker on one CPU: docs/benchmarks-worker.md, docs/benchmarks-worker-pinned-same.md
+"$PY" bench/workers.py "$@"
+exec "$PY" bench/workers.py --pin same "$@"

@@ -1,23 +1,11 @@
 """Worker: libgearman's worker API (``gearman_worker_work``) for Python.
 
-Each function is defined on the C worker with one C trampoline
-(``include/worker.c``) whose context is the function's record here; the
-trampoline notes the job and calls :func:`_gearman_cffi_job`, which runs the
-handler; the trampoline then sends its result as WORK_COMPLETE (for a handler
-that raised, Python sends WORK_FAIL, or with ``exceptions=True`` WORK_EXCEPTION
-with the exception's text) and returns GEARMAN_SUCCESS to libgearman.  That sidesteps libgearman's failing-return
-path, whose next ``gearman_worker_work`` returns SUCCESS with no job run.
-
-Why WORK_FAIL by default: gearmand (1.1.20 and its master) ends the job on
-WORK_EXCEPTION and sends submitters that did not ask for exceptions a WORK_FAIL
-whose handle carries a trailing NUL; libgearman clients (the ``gearman`` CLI,
-PHP's extension) do not recognise it and wait forever.
-
+The handler side (the C trampoline's Python half) is in ``_dispatch.py``.
 Waits run in C in non-blocking mode, in slices of ``_SLICE_MS`` (jobs in a row
 run within one C call): Python handles signals, ``stop()`` and ``close()``
-between slices and in the handler's turn, which ends the call after its job.  When no server is
-connected (gearmand restarting) the C loop naps out the slice and reconnects
-on the next, re-registering every function.
+between slices and in the handler's turn, which ends the call after its job.
+When no server is connected (gearmand restarting) the C loop naps out the
+slice and reconnects on the next, re-registering every function.
 """
 
 from __future__ import annotations
@@ -25,57 +13,20 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from sys import getrefcount
-from typing import Any, Callable, Union
+from typing import Any
 
 from . import _arguments as arg
-from ._job import Job, exception_text, result_bytes
+from ._dispatch import Dispatch, Function, Handler, can_do_timeout, log_unsent
 from ._libgearman import ffi, lib
 from ._owner import Owner
-from .callbacks import extern
 from .errors import GearmanMemoryError, GearmanTimeoutError, WorkerClosedError, check, error_from
 from .log import Verbose, checked_level, install, logger
-
-Handler = Callable[[Job], Union[bytes, bytearray, memoryview, str, None]]
 
 _SLICE_MS = 50
 _SUCCESS: int = lib.GEARMAN_SUCCESS
 _IO_WAIT: int = lib.GEARMAN_IO_WAIT
 _TIMEOUT: int = lib.GEARMAN_TIMEOUT
-#: a handler's return that makes libgearman drop the connections (the server
-#: then gives the job to another worker)
-_DROP: int = lib.GEARMAN_ERROR
-#: a handler's return when it sent the job's outcome itself
-_SENT: int = lib.GEARMAN_PAUSE
 _UNLIMITED = 2**63
-#: references to a Job while _run_job holds it: its local and getrefcount's argument
-_OWN_REFERENCES = 2
-_MAX_CAN_DO_TIMEOUT = 2**32 - 1
-
-
-class _Function:
-    """One defined function: what the C trampoline's context points at."""
-
-    __slots__ = ("c_handle", "handler", "name", "name_c", "timeout", "worker")
-
-    def __init__(self, worker: Worker, name_c: bytes, handler: Handler, timeout: int) -> None:
-        self.worker = worker
-        self.name_c = name_c
-        self.name = name_c.decode("utf-8", "surrogateescape")
-        self.handler = handler
-        self.timeout = timeout
-        self.c_handle = ffi.new_handle(self)
-
-
-def _can_do_timeout(seconds: object) -> int:
-    """add_function's timeout: whole seconds gearmand gives a job (0: none)."""
-    if seconds is None:
-        return 0
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(seconds).__name__}")
-    if not 0 < seconds <= _MAX_CAN_DO_TIMEOUT:  # also refuses NaN
-        raise ValueError(f"timeout must be positive seconds (or None), not {seconds!r}")
-    return max(1, round(seconds))
 
 
 class Worker:
@@ -85,7 +36,7 @@ class Worker:
     asked for jobs); ``timeout`` (seconds, ``None`` blocks) bounds ``work()``'s
     wait for a job.  A handler that raises fails its job with WORK_FAIL; with
     ``exceptions=True`` with WORK_EXCEPTION and the exception's text instead,
-    which only submitters that asked for exceptions understand (see above).
+    which only submitters that asked for exceptions understand (``_dispatch.py``).
     One thread drives a Worker at a time; ``stop()`` and ``close()`` work
     from any thread.
     """
@@ -95,19 +46,16 @@ class Worker:
     ) -> None:
         if not isinstance(exceptions, bool):
             raise TypeError(f"exceptions must be a bool, not {type(exceptions).__name__}")
-        self._exceptions = exceptions
         self._servers = arg.servers(servers)
         self._timeout_ms = arg.timeout_ms(timeout)
-        self._functions: dict[bytes, _Function] = {}
-        self._retired: list[_Function] = []  # unregistered: the C worker may still hold their context
+        self._functions: dict[bytes, Function] = {}
+        self._retired: list[Function] = []  # unregistered: the C worker may still hold their context
         self._log_level: Verbose | None = None
-        self._stop = False
-        self._stashed: BaseException | None = None
-        self._keep: Any = None  # the last result's buffer: libgearman may resend it
         self._work = ffi.new("gearman_cffi_work *")
         self._ptr: Any = None
         self._ptr = self._new_c_worker()
         self._owner = Owner(self._after_fork, WorkerClosedError)
+        self._dispatch = Dispatch(self._owner, exceptions)
 
     def _new_c_worker(self) -> Any:
         ptr = lib.gearman_worker_create(ffi.NULL)
@@ -120,13 +68,14 @@ class Worker:
             for function in self._functions.values():
                 self._define(ptr, function)
             install(ptr, self._log_level, set_log_fn=lib.gearman_worker_set_log_fn)
+            self._work.sleeping_since_ms = 0
         except BaseException:
             lib.gearman_worker_free(ptr)
             raise
         return ptr
 
     @staticmethod
-    def _define(ptr: Any, function: _Function) -> None:
+    def _define(ptr: Any, function: Function) -> None:
         rc = lib.gearman_cffi_worker_define(ptr, function.name_c, len(function.name_c), function.timeout,
                                             function.c_handle)  # fmt: skip
         check(rc, ptr, lib.gearman_worker_error)
@@ -149,7 +98,7 @@ class Worker:
                 if ptr is not None:
                     lib.gearman_worker_free(ptr)
                 self._functions, self._retired = {}, []
-                self._keep = None
+                self._dispatch.keep = None
 
     def __del__(self) -> None:
         owner = getattr(self, "_owner", None)
@@ -175,18 +124,19 @@ class Worker:
         name_c = arg.function_name(function_name)
         if not callable(handler):
             raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        seconds = _can_do_timeout(timeout)
+        seconds = can_do_timeout(timeout)
         with self._owner.locked():
             old = self._functions.get(name_c)
             if old is not None and old.timeout == seconds:
                 old.handler = handler
                 return
-            function = _Function(self, name_c, handler, seconds)
+            function = Function(self._dispatch, name_c, handler, seconds)
             if old is not None:
                 check(lib.gearman_worker_unregister(self._ptr, name_c), self._ptr, lib.gearman_worker_error)
                 self._retired.append(old)
             self._define(self._ptr, function)
             self._functions[name_c] = function
+            self._work.sleeping_since_ms = 0  # the next wait sends CAN_DO at once
 
     def remove_function(self, function_name: arg.Text) -> None:
         """Stop serving ``function_name`` (CANT_DO); KeyError if not served."""
@@ -196,6 +146,7 @@ class Worker:
                 raise KeyError(function_name)
             check(lib.gearman_worker_unregister(self._ptr, name_c), self._ptr, lib.gearman_worker_error)
             self._retired.append(self._functions.pop(name_c))
+            self._work.sleeping_since_ms = 0  # the next wait sends CANT_DO at once
 
     @property
     def functions(self) -> list[str]:
@@ -221,8 +172,9 @@ class Worker:
             rc: int = lib.gearman_cffi_worker_work(self._ptr, _SLICE_MS, work)
         if work.unsent != unsent:
             handle = ffi.string(work.unsent_handle).decode("utf-8", "replace")
-            _log_unsent(handle, error_from(work.unsent_rc, self._ptr, lib.gearman_worker_error))
-        stashed, self._stashed = self._stashed, None
+            log_unsent(handle, error_from(work.unsent_rc, self._ptr, lib.gearman_worker_error))
+        dispatch = self._dispatch
+        stashed, dispatch.stashed = dispatch.stashed, None
         if stashed is not None:  # Ctrl-C or SystemExit inside a handler: its job went back to the server
             raise stashed
         return rc
@@ -262,7 +214,7 @@ class Worker:
         done = 0
         try:
             work = self._work
-            while not self._stop and (max_jobs is None or done < max_jobs):
+            while not self._dispatch.stop and (max_jobs is None or done < max_jobs):
                 try:
                     self._owner.enter()
                 except WorkerClosedError:
@@ -284,7 +236,7 @@ class Worker:
                 if failed:  # e.g. an ERROR packet from the server: do not spin on it
                     time.sleep(_SLICE_MS / 1000)
         finally:
-            self._stop = False
+            self._dispatch.stop = False
             for signum, handler in previous:
                 signal.signal(signum, handler)
         return done
@@ -301,75 +253,8 @@ class Worker:
         """Make ``run()`` return after the job in hand (within a wait slice when
         idle).  From any thread or a signal handler; a stop() while no run() is
         going makes the next run() return at once."""
-        self._stop = True
-
-    def _run_job(self, function: _Function, work: Any) -> int:
-        """The handler's turn (called by the C trampoline, lock held).  Returns
-        _SUCCESS to have the trampoline send ``work.result`` as WORK_COMPLETE."""
-        job = Job(function.name, work)
-        try:
-            result = function.handler(job)
-            if type(result) is bytes:  # the usual case, without the general checks
-                buffer, size = (ffi.from_buffer(result) if result else ffi.NULL), len(result)
-            else:
-                buffer, size = arg.workload(result_bytes(result))
-        except Exception as exc:
-            logger.exception("gearman_cffi worker: %s failed job %s", function.name, job.handle)
-            job._finish(True)
-            return self._failed(job, exc, work)
-        except BaseException as exc:  # KeyboardInterrupt, SystemExit: not this job's fault
-            job._finish(True)
-            self._stashed = exc
-            work.stop = 1
-            return _DROP
-        job._ptr = None
-        if getrefcount(job) > _OWN_REFERENCES:  # the handler kept it
-            job._finish(True)
-        if self._stop or self._owner.closing:
-            work.stop = 1
-        if job._broken is not None:
-            _log_unsent(job.handle, job._broken)
-            return _DROP
-        self._keep = buffer  # libgearman keeps a pointer to it: it must outlive the send
-        work.result, work.result_size = buffer, size
-        return _SUCCESS
-
-    def _failed(self, job: Job, exc: Exception, work: Any) -> int:
-        if self._stop or self._owner.closing:
-            work.stop = 1
-        if job._broken is not None:
-            _log_unsent(job.handle, job._broken)
-            return _DROP
-        if self._exceptions:
-            text = exception_text(exc)
-            rc = lib.gearman_job_send_exception(work.job, text, len(text))
-        else:
-            rc = lib.gearman_job_send_fail(work.job)
-        if rc != _SUCCESS:
-            _log_unsent(job.handle, error_from(rc, work.job, message_of=lib.gearman_job_error))
-            return _DROP
-        return _SENT
+        self._dispatch.stop = True
 
     def __repr__(self) -> str:
         state = "closed" if self._owner.closed else f"{len(self._functions)} functions"
         return f"<gearman_cffi.Worker {state}>"
-
-
-def _log_unsent(handle: str, error: BaseException) -> None:
-    """A send for a job failed: nothing more is sent for it (libgearman would
-    send it on a new connection that never registered the functions: the
-    server answers ERROR and the worker gets no job again); GEARMAN_ERROR makes
-    libgearman close every connection, so the next wait reconnects and
-    registers, and the server gives the job to a worker again."""
-    logger.warning("gearman_cffi worker: job %s: a send failed (%s); reconnecting", handle, error)
-
-
-@extern
-def _gearman_cffi_job(work: Any, context: Any) -> int:
-    function: _Function = ffi.from_handle(context)
-    try:
-        return function.worker._run_job(function, work)
-    except BaseException as exc:  # never let an exception escape into C
-        function.worker._stashed = exc
-        work.stop = 1
-        return _DROP

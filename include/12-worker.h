@@ -119,7 +119,8 @@ typedef struct {
   int stop;                /* set by the handler: return after this job */
   int timeout_ms;          /* -1: no timeout */
   int64_t idle_since_ms;   /* 0: a new wait starts with the next call */
-  int64_t sleeping_since_ms; /* PRE_SLEEP sent at (0: not asleep) */
+  int64_t sleeping_since_ms; /* PRE_SLEEP sent at (0: not asleep; set to 0 after
+                                changing the functions or the C worker) */
 } gearman_cffi_work;
 
 gearman_return_t gearman_cffi_worker_define(gearman_worker_st *worker, const char *function_name,

@@ -110,10 +110,8 @@ gearman_return_t gearman_cffi_worker_work(gearman_worker_st *worker, int slice_m
   uint64_t jobs = work->jobs;
   gearman_return_t rc;
   work->stop = 0;
-  if (work->idle_since_ms == 0) {
+  if (work->idle_since_ms == 0)
     work->idle_since_ms = now;
-    work->sleeping_since_ms = 0;
-  }
   gearman_cffi_current_work = work;
   gearman_worker_add_options(worker, GEARMAN_WORKER_NON_BLOCKING);
   for (;;) {

@@ -75,7 +75,7 @@ def test_ctrl_c_while_idle_is_quick(gearmand_module: Gearmand, fn: str, mode: st
         assert (out, proc.returncode) == ("done 0\n", 0), err
     else:  # work() installs no handler: KeyboardInterrupt
         assert proc.returncode != 0 and "KeyboardInterrupt" in err
-    assert elapsed < 2.0  # 50 ms slices; a blocking wait would never return
+    assert elapsed < 5.0  # 50 ms slices; a blocking wait would never return
 
 
 def test_gearmand_restart_during_run(gearmand: Gearmand, fn: str, capsys: pytest.CaptureFixture[str]) -> None:
