@@ -3,11 +3,12 @@
 The trampoline (``include/worker.c``) is the ``gearman_function_fn`` of every
 function a Worker defines; its context is a :class:`Function`'s handle.  It
 notes the job and calls :func:`_gearman_cffi_job`, which runs the handler
-through the Worker's :class:`Dispatch`; the trampoline then sends the result
-as WORK_COMPLETE (for a handler that raised, Python sends WORK_FAIL, or with
-``exceptions=True`` WORK_EXCEPTION with the exception's text) and returns
-GEARMAN_SUCCESS to libgearman, never a failure: libgearman's failing-return
-path makes the next ``gearman_worker_work`` return SUCCESS with no job run.
+through the Worker's :class:`Dispatch`, which sends the outcome itself
+(WORK_COMPLETE; for a handler that raised WORK_FAIL, or with
+``exceptions=True`` WORK_EXCEPTION with the exception's text); the trampoline
+returns GEARMAN_SUCCESS to libgearman, never a failure: libgearman's
+failing-return path makes the next ``gearman_worker_work`` return SUCCESS with
+no job run.
 
 Why WORK_FAIL by default: gearmand (1.1.20 and its master) ends the job on
 WORK_EXCEPTION and sends submitters that did not ask for exceptions a WORK_FAIL
@@ -31,6 +32,7 @@ from .log import logger
 Handler = Callable[[Job], Union[bytes, bytearray, memoryview, str, None]]
 
 _SUCCESS: int = lib.GEARMAN_SUCCESS
+_send_complete = lib.gearman_job_send_complete
 #: a handler's return that makes libgearman drop the connections (the server
 #: then gives the job to a worker again)
 DROP: int = lib.GEARMAN_ERROR
@@ -78,23 +80,23 @@ class Dispatch:
         self.stop = False
         #: a handler's KeyboardInterrupt / SystemExit, re-raised after the C call
         self.stashed: BaseException | None = None
-        #: the last result's buffer: libgearman sends from it, it must outlive the send
+        #: the result of a job whose send failed: libgearman's packet points into it
         self.keep: Any = None
 
-    def run_job(self, function: Function, work: Any) -> int:
-        """The handler's turn (called by the C trampoline, the Worker's lock held).  Returns
-        _SUCCESS to have the trampoline send ``work.result`` as WORK_COMPLETE."""
-        job = Job(function.name, work)
+    def run_job(self, function: Function, work: Any, ptr: Any, workload: Any, size: int) -> int:
+        """The handler's turn (called by the C trampoline, the Worker's lock
+        held): run it, send the outcome, return _SENT (or DROP)."""
+        job = Job(function.name, work, ptr, workload, size)
         try:
             result = function.handler(job)
             if type(result) is bytes:  # the usual case, without the general checks
-                buffer, size = (ffi.from_buffer(result) if result else ffi.NULL), len(result)
+                buffer, length = result, len(result)
             else:
-                buffer, size = arg.workload(result_bytes(result))
+                buffer, length = arg.workload(result_bytes(result))
         except Exception as exc:
             logger.exception("gearman_cffi worker: %s failed job %s", function.name, job.handle)
             job._finish(True)
-            return self._failed(job, exc, work)
+            return self._failed(job, exc, work, ptr)
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: not this job's fault
             job._finish(True)
             self.stashed = exc
@@ -108,11 +110,14 @@ class Dispatch:
         if job._broken is not None:
             log_unsent(job.handle, job._broken)
             return DROP
-        self.keep = buffer  # libgearman keeps a pointer to it: it must outlive the send
-        work.result, work.result_size = buffer, size
-        return _SUCCESS
+        rc: int = _send_complete(ptr, buffer, length)
+        if rc != _SUCCESS:
+            self.keep = buffer  # libgearman's packet points into it
+            log_unsent(job.handle, error_from(rc, ptr, message_of=lib.gearman_job_error))
+            return DROP
+        return _SENT
 
-    def _failed(self, job: Job, exc: Exception, work: Any) -> int:
+    def _failed(self, job: Job, exc: Exception, work: Any, ptr: Any) -> int:
         if self.stop or self.owner.closing:
             work.stop = 1
         if job._broken is not None:
@@ -120,11 +125,11 @@ class Dispatch:
             return DROP
         if self.exceptions:
             text = exception_text(exc)
-            rc = lib.gearman_job_send_exception(work.job, text, len(text))
+            rc = lib.gearman_job_send_exception(ptr, text, len(text))
         else:
-            rc = lib.gearman_job_send_fail(work.job)
+            rc = lib.gearman_job_send_fail(ptr)
         if rc != _SUCCESS:
-            log_unsent(job.handle, error_from(rc, work.job, message_of=lib.gearman_job_error))
+            log_unsent(job.handle, error_from(rc, ptr, message_of=lib.gearman_job_error))
             return DROP
         return _SENT
 
@@ -139,10 +144,10 @@ def log_unsent(handle: str, error: BaseException) -> None:
 
 
 @extern
-def _gearman_cffi_job(work: Any, context: Any) -> int:
+def _gearman_cffi_job(work: Any, context: Any, ptr: Any, workload: Any, size: int) -> int:
     function: Function = ffi.from_handle(context)
     try:
-        return function.dispatch.run_job(function, work)
+        return function.dispatch.run_job(function, work, ptr, workload, size)
     except BaseException as exc:  # never let an exception escape into C
         function.dispatch.stashed = exc
         work.stop = 1

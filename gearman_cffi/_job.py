@@ -16,6 +16,7 @@ from ._libgearman import ffi, lib
 from .errors import GearmanError, error_from
 
 _UINT32_MAX = 2**32 - 1
+_unpack = ffi.unpack
 
 
 def _counter(value: object, what: str) -> int:
@@ -37,14 +38,13 @@ class Job:
 
     __slots__ = ("_broken", "_handle", "_ptr", "_unique", "_work", "function_name", "workload")
 
-    def __init__(self, function_name: str, work: Any) -> None:
+    def __init__(self, function_name: str, work: Any, ptr: Any, workload: Any, size: int) -> None:
         self.function_name = function_name
-        size = work.workload_size
-        self.workload: bytes = ffi.unpack(work.workload, size) if size else b""
+        self.workload: bytes = _unpack(workload, size) if size else b""
         self._work = work  # handle and unique are read from it on first use (see _finish)
         self._handle: str | None = None
         self._unique: str | None = None
-        self._ptr: Any = work.job
+        self._ptr: Any = ptr
         #: the first failed send: libgearman then reconnects on the next send
         #: *without* registering the worker's functions, so nothing more is sent
         self._broken: GearmanError | None = None

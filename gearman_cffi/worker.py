@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from . import _arguments as arg
-from ._dispatch import Dispatch, Function, Handler, can_do_timeout, log_unsent
+from ._dispatch import Dispatch, Function, Handler, can_do_timeout
 from ._libgearman import ffi, lib
 from ._owner import Owner
 from .errors import GearmanMemoryError, GearmanTimeoutError, WorkerClosedError, check, error_from
@@ -167,12 +167,8 @@ class Worker:
             raise ValueError("no functions: call add_function() first")
         work = self._work
         work.max_jobs = max_jobs
-        unsent = work.unsent
         with Owner.calling_back(self._owner):  # every handler runs inside this call
             rc: int = lib.gearman_cffi_worker_work(self._ptr, _SLICE_MS, work)
-        if work.unsent != unsent:
-            handle = ffi.string(work.unsent_handle).decode("utf-8", "replace")
-            log_unsent(handle, error_from(work.unsent_rc, self._ptr, lib.gearman_worker_error))
         dispatch = self._dispatch
         stashed, dispatch.stashed = dispatch.stashed, None
         if stashed is not None:  # Ctrl-C or SystemExit inside a handler: its job went back to the server

@@ -96,26 +96,19 @@ const char *gearman_job_error(gearman_job_st *job);
      GEARMAN_IO_WAIT   the slice ended (jobs may have run): call again
      GEARMAN_TIMEOUT   timeout_ms passed with no job
      anything else     gearman_worker_work's failure
-   The Python handler (_gearman_cffi_job) returns GEARMAN_SUCCESS to have the
-   trampoline send result/result_size as WORK_COMPLETE, GEARMAN_PAUSE when it
-   sent the outcome itself, GEARMAN_ERROR to drop the connections (the server
-   then hands the job to a worker again); it sets stop to end the call after
-   this job. */
+   The Python handler (_gearman_cffi_job: the work, the function's context,
+   the C job and its workload) sends the job's outcome itself and returns
+   GEARMAN_PAUSE, or GEARMAN_ERROR to have libgearman drop the connections (the
+   server then hands the job to a worker again); it sets stop to end the call
+   after this job. */
 typedef struct {
   gearman_job_st *job;     /* non-NULL only while a handler runs */
   const char *handle;
   const char *unique;
-  const char *workload;
-  size_t workload_size;
-  const char *result;      /* set by the handler: sent after it returns */
-  size_t result_size;
   uint64_t jobs;           /* jobs handed to the Python handler */
   uint64_t max_jobs;       /* this call returns once jobs grew by this much */
   uint64_t empty_returns;  /* gearman_worker_work SUCCESS with no job run */
   uint64_t disconnected;   /* slices spent with no server connected */
-  uint64_t unsent;         /* results the trampoline could not send */
-  char unsent_handle[64];  /* the job whose result was not sent */
-  gearman_return_t unsent_rc;
   int stop;                /* set by the handler: return after this job */
   int timeout_ms;          /* -1: no timeout */
   int64_t idle_since_ms;   /* 0: a new wait starts with the next call */
@@ -127,4 +120,5 @@ gearman_return_t gearman_cffi_worker_define(gearman_worker_st *worker, const cha
                                             size_t function_name_length, uint32_t timeout, void *context);
 gearman_return_t gearman_cffi_worker_work(gearman_worker_st *worker, int slice_ms, gearman_cffi_work *work);
 
-extern "Python" gearman_return_t _gearman_cffi_job(gearman_cffi_work *, void *);
+extern "Python" gearman_return_t _gearman_cffi_job(gearman_cffi_work *, void *, gearman_job_st *,
+                                                   const char *, size_t);

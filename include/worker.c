@@ -2,7 +2,6 @@
    That file is cdef syntax (not C), so the struct is repeated here; cffi
    checks at build time that both layouts agree. */
 #include <poll.h>
-#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -10,17 +9,10 @@ typedef struct {
   gearman_job_st *job;
   const char *handle;
   const char *unique;
-  const char *workload;
-  size_t workload_size;
-  const char *result;
-  size_t result_size;
   uint64_t jobs;
   uint64_t max_jobs;
   uint64_t empty_returns;
   uint64_t disconnected;
-  uint64_t unsent;
-  char unsent_handle[64];
-  gearman_return_t unsent_rc;
   int stop;
   int timeout_ms;
   int64_t idle_since_ms;
@@ -28,7 +20,8 @@ typedef struct {
 } gearman_cffi_work;
 
 /* cffi defines the extern "Python" function after this code. */
-static gearman_return_t _gearman_cffi_job(gearman_cffi_work *work, void *context);
+static gearman_return_t _gearman_cffi_job(gearman_cffi_work *work, void *context, gearman_job_st *job,
+                                          const char *workload, size_t workload_size);
 
 /* The gearman_cffi_work of the helper running in this thread (a handler may
    drive another Worker: the outer one is put back when the inner returns). */
@@ -42,10 +35,9 @@ static int64_t gearman_cffi_worker_now_ms(void)
 }
 
 /* The gearman_function_fn of every function the Python Worker defines: note the
-   job (one C call instead of five from Python), count it, run the handler.
-   The job is finished (sent) when this returns GEARMAN_SUCCESS, so
-   gearman_worker_work's own completion is a no-op on it; GEARMAN_ERROR makes
-   libgearman close every connection (see include/12-worker.h). */
+   job, count it, run the handler.  The handler has sent the job's outcome when
+   this returns GEARMAN_SUCCESS, so gearman_worker_work's own completion is a
+   no-op on it; GEARMAN_ERROR makes libgearman close every connection. */
 static gearman_return_t gearman_cffi_job_fn(gearman_job_st *job, void *context)
 {
   gearman_cffi_work *work = gearman_cffi_current_work;
@@ -57,26 +49,12 @@ static gearman_return_t gearman_cffi_job_fn(gearman_job_st *job, void *context)
   work->job = job;
   work->handle = gearman_job_handle(job);
   work->unique = gearman_job_unique(job);
-  work->workload = (const char *)gearman_job_workload(job);
-  work->workload_size = gearman_job_workload_size(job);
   work->jobs++;
-  work->result = NULL;
-  work->result_size = 0;
-  rc = _gearman_cffi_job(work, context);
-  if (rc == GEARMAN_SUCCESS) {
-    gearman_return_t sent = gearman_job_send_complete(job, work->result, work->result_size);
-    if (sent != GEARMAN_SUCCESS) { /* libgearman would resend it on an unregistered connection */
-      const char *handle = gearman_job_handle(job);
-      work->unsent++;
-      work->unsent_rc = sent;
-      snprintf(work->unsent_handle, sizeof work->unsent_handle, "%s", handle ? handle : "");
-      rc = GEARMAN_ERROR;
-    }
-  } else if (rc == GEARMAN_PAUSE) {
-    rc = GEARMAN_SUCCESS; /* the handler sent the outcome */
-  }
+  rc = _gearman_cffi_job(work, context, job, (const char *)gearman_job_workload(job),
+                         gearman_job_workload_size(job));
+  if (rc == GEARMAN_PAUSE) /* sent: gearman_worker_work's own completion is a no-op */
+    rc = GEARMAN_SUCCESS;
   work->job = NULL;
-  work->result = NULL;
   return rc;
 }
 
