@@ -5,7 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# php-cli + php-gearman: PHP's GearmanClient/GearmanWorker, an independent peer in the tests.
 APT_PACKAGES=(libgearman-dev gearman-job-server gearman-tools pkg-config gcc php-cli php-gearman)
 # Debian's own python3 needs these for a venv and for compiling the extension.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
@@ -29,4 +28,4 @@ VENV="${VENV:-$ROOT/.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 PY="$VENV/bin/python"
 "$PY" -m pip install -q --disable-pip-version-check -U pip setuptools wheel cffi
-"$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,docs]"

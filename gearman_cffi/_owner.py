@@ -43,6 +43,9 @@ class _CallbackFrames(threading.local):
 
 
 _frames = _CallbackFrames()
+#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up
+_running = 0
+_running_lock = threading.Lock()
 
 
 class Owner:
@@ -53,9 +56,9 @@ class Owner:
     ``closed_error`` makes the exception raised once the object is closed.
     """
 
-    __slots__ = ("_closed_error", "_on_fork", "closed", "closing", "generation", "lock")
+    __slots__ = ("_closed_error", "_on_fork", "_what", "closed", "closing", "generation", "lock")
 
-    def __init__(self, on_fork: Callable[[], None], closed_error: Callable[[], GearmanError]) -> None:
+    def __init__(self, on_fork: Callable[[], None], closed_error: Callable[[], GearmanError], what: str) -> None:
         self.lock = threading.Lock()
         self.generation = Forks.generation
         self.closed = False
@@ -63,6 +66,7 @@ class Owner:
         self.closing = False
         self._on_fork = on_fork
         self._closed_error = closed_error
+        self._what = what  # "Client", "Worker": for messages
 
     def check_fork(self) -> None:
         if self.generation != Forks.generation:
@@ -74,10 +78,11 @@ class Owner:
         """Take the lock (the caller calls :meth:`leave`); raise if closed, or
         if this thread is inside one of this object's callbacks (the lock is
         held further up this very stack: waiting for it would never end)."""
-        self.check_fork()
-        if _frames.owners and self in _frames.owners:
+        if self.generation != Forks.generation:
+            self.check_fork()
+        if _running and self in _frames.owners:
             raise RuntimeError(
-                "a callback must not call the object that runs it (use another one, e.g. a clone made before)"
+                f"a callback must not call its own {self._what} (use another, e.g. a clone made before)"
             )
         self.lock.acquire()
         if self.closed:
@@ -106,7 +111,7 @@ class Owner:
         lock; yields False if already closed (the body then does nothing)."""
         self.check_fork()
         if _frames.owners and self in _frames.owners:
-            raise RuntimeError("a callback must not close the object that runs it")
+            raise RuntimeError(f"a callback must not close its own {self._what}")
         self.closing = True
         with self.lock:
             try:
@@ -120,8 +125,13 @@ class Owner:
     def calling_back(owner: Owner) -> Iterator[None]:
         """Mark ``owner``'s callback as running in this thread (frames nest: a
         callback may drive another object whose own callbacks run inside it)."""
+        global _running
         _frames.owners.append(owner)
+        with _running_lock:
+            _running += 1
         try:
             yield
         finally:
+            with _running_lock:
+                _running -= 1
             _frames.owners.pop()
