@@ -2,9 +2,11 @@
 # Benchmarks side by side: raw C libgearman, gearman_cffi, PHP's gearman extension
 # and pygearman, against the same gearmand.  Installs what is missing (php-cli,
 # php-gearman, gcc; pygearman and matplotlib into the venv), compiles bench/c/,
-# runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png.
+# runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png, then
+# bench/workers.py (worker throughput) and docs/benchmarks-worker.md.
 #   ./ci/bench.sh --quick     a few minutes
-#   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores)
+#   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores, and
+#                             about 30 more for the two worker runs)
 #   ./ci/bench.sh payloads [--quick]   large payloads, 64 KiB - 16 MiB, against a plain
 #                             socket (bench/payloads.py; its section of docs/benchmarks.md)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR) or
@@ -30,4 +32,8 @@ if [[ ${1:-} == payloads ]]; then
   shift
   exec "$PY" bench/payloads.py "$@"
 fi
-exec "$PY" bench/run.py "$@"
+"$PY" bench/run.py "$@"
+# worker throughput (draining queued jobs), unpinned and with gearmand and the
+# worker on one CPU: docs/benchmarks-worker.md, docs/benchmarks-worker-pinned-same.md
+"$PY" bench/workers.py "$@"
+exec "$PY" bench/workers.py --pin same "$@"

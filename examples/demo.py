@@ -5,8 +5,8 @@
 
 Submits six background jobs (one-shot ``do_*_background`` and batched
 ``add_task_*_background`` + ``run_tasks``), shows their handles and status,
-then lets the ``gearman`` command-line worker run them: high before normal
-before low, as the server's queues dictate.
+then lets a gearman_cffi Worker run them: high before normal before low, as
+the server's queues dictate.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 import gearman_cffi
-from gearman_cffi import Client
+from gearman_cffi import Client, Job, Worker
 
 
 @contextmanager
@@ -75,14 +75,16 @@ def submit(server: str, function: str) -> None:
 
 
 def work(server: str, function: str, count: int) -> None:
-    """The gearman CLI worker runs each job; its shell prints the workload."""
-    host, _, port = server.rpartition(":")
-    print(f"\nthe gearman CLI worker runs the {count} jobs, in the order the server hands them out:")
-    subprocess.run(
-        ["gearman", "-h", host.strip("[]"), "-p", port, "-w", "-f", function, "-c", str(count),
-         "--", "sh", "-c", 'printf "  ran: %s\\n" "$(cat)" >&2'],
-        check=True, stdout=subprocess.DEVNULL, timeout=60,
-    )  # fmt: skip
+    """A gearman_cffi Worker runs each job: high before normal before low."""
+    print(f"\na gearman_cffi Worker runs the {count} jobs, in the order the server hands them out:")
+
+    def show(job: Job) -> bytes:
+        print(f"  ran: {job.workload.decode():<26} {job.handle}  unique={job.unique}")
+        return b""
+
+    with Worker(server, timeout=10) as worker:
+        worker.add_function(function, show)
+        print(f"  {worker.run(max_jobs=count)} jobs done")
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ which owns every C object and turns failing return codes into exceptions.
 from __future__ import annotations
 
 from . import _sockets  # noqa: F401  (lets the kernel size libgearman's socket buffers)
+from ._job import Job
 from ._libgearman import ffi, lib
 from .callbacks import TaskCallbacks
 from .client import Client
@@ -21,10 +22,12 @@ from .errors import (
     GearmanTimeoutError,
     GearmanWorkError,
     ReturnCode,
+    WorkerClosedError,
 )
 from .identity import ClientOptions
 from .log import Verbose
 from .task import JobStatus, Priority, Task
+from .worker import Worker
 
 __version__ = "0.1.0"
 
@@ -39,12 +42,15 @@ __all__ = [
     "GearmanServerError",
     "GearmanTimeoutError",
     "GearmanWorkError",
+    "Job",
     "JobStatus",
     "Priority",
     "ReturnCode",
     "Task",
     "TaskCallbacks",
     "Verbose",
+    "Worker",
+    "WorkerClosedError",
     "__version__",
     "ffi",
     "lib",
