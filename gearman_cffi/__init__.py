@@ -8,6 +8,7 @@ which owns every C object and turns failing return codes into exceptions.
 from __future__ import annotations
 
 from ._libgearman import ffi, lib
+from .admin import Admin, AdminError, FunctionStatus
 from .callbacks import TaskCallbacks
 from .client import Client
 from .errors import (
@@ -27,9 +28,12 @@ from .task import JobStatus, Priority, Task
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admin",
+    "AdminError",
     "Client",
     "ClientClosedError",
     "ClientOptions",
+    "FunctionStatus",
     "GearmanConnectionError",
     "GearmanError",
     "GearmanInvalidArgumentError",
