@@ -92,33 +92,32 @@ class _Output:
         self.submitted = 0  # jobs the server created (handles received)
         self.completed = 0  # foreground: results received
         self.failed: list[tuple[int, str]] = []  # foreground: (record number, return code name)
+        self._counted: list[Any] | None = None  # the last batch counted (and printed)
 
     def batch_done(self, tasks: list[Any]) -> None:
+        """Count a finished batch and print one record per task.  Counted before
+        the write: a Ctrl-C during a blocked write must not count it twice."""
         if self.foreground:
             for number, task in enumerate(tasks, self.submitted + 1):
                 if task.result is None:
                     self.failed.append((number, task.return_code.name))
-            records = [b"" if t.result is None else bytes(t.result) for t in tasks]
-            self.completed += sum(1 for t in tasks if t.result is not None)
-        else:
-            records = [t.job_handle.encode("ascii") for t in tasks]
-        self.submitted += len(tasks)
-        self.out.write(self.sep.join(records) + self.sep)
-        self.out.flush()
+        self._write(tasks)
 
     def batch_cut_short(self, tasks: list[Any]) -> None:
         """After a failure or Ctrl-C in the middle of a batch: print its records
         anyway (an empty one for each job not created, or not completed), so
         output record k still belongs to input record k; count what was done."""
-        created = [bool(t.job_handle) for t in tasks]
-        if not any(created):
-            return
+        if tasks is not self._counted and any(t.job_handle for t in tasks):
+            self._write(tasks)
+
+    def _write(self, tasks: list[Any]) -> None:
         if self.foreground:
             records = [b"" if t.result is None else bytes(t.result) for t in tasks]
             self.completed += sum(1 for t in tasks if t.result is not None)
         else:
             records = [t.job_handle.encode("ascii") if t.job_handle else b"" for t in tasks]
-        self.submitted += sum(created)
+        self.submitted += sum(1 for t in tasks if t.job_handle)
+        self._counted = tasks
         self.out.write(self.sep.join(records) + self.sep)
         self.out.flush()
 
