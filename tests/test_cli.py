@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -131,7 +130,8 @@ def test_console_script_installed():
 
 def test_head_closes_the_pipe_quietly(gearmand_module: Gearmand, fn: str, tmp_path: Path):
     (tmp_path / "in").write_bytes(lines(20000))
-    script = f'{" ".join(CLI)} submit {fn} -s {gearmand_module.address} --batch 100 < in | head -2; echo "${{PIPESTATUS[0]}}"'
+    submit = f"{' '.join(CLI)} submit {fn} -s {gearmand_module.address} --batch 100"
+    script = f'{submit} < in | head -2; echo "${{PIPESTATUS[0]}}"'
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, timeout=120)
     out = result.stdout.decode().splitlines()
     assert len(out) == 3 and out[0].startswith("H:")
