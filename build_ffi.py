@@ -1,8 +1,9 @@
 """cffi out-of-line (API mode) build of ``gearman_cffi._libgearman``.
 
 The C declarations live in ``include/``, one file per libgearman area, and are
-fed to ``cdef`` in file-name order; ``include/fastpath.c`` (gearman_cffi's own
-C helpers, declared in ``include/10-fastpath.h``) is compiled into the module.
+fed to ``cdef`` in file-name order; gearman_cffi's own C helpers
+(``include/fastpath.c`` and ``include/worker.c``, declared in ``include/10-fastpath.h``
+and ``include/12-worker.h``) are compiled into the module.
 The library is found with pkg-config (its .pc file is called ``gearmand``);
 ``GEARMAN_PREFIX`` points at a custom install and ``-lgearman`` is the last resort.
 """
@@ -20,7 +21,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 HEADER = "libgearman-1.0/gearman.h"
 #: gearman_cffi's own C helpers: their declarations (also fed to cdef), then their code.
-FASTPATH = ("10-fastpath.h", "fastpath.c")
+HELPERS = ("10-fastpath.h", "fastpath.c", "worker.c")
 MISSING = (
     "gearman_cffi: libgearman's headers ({header}) were not found. Install them "
     "(Debian/Ubuntu: `apt install libgearman-dev`; macOS: `brew install gearman`) "
@@ -83,7 +84,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(read_declarations())
 ffibuilder.set_source(
     "gearman_cffi._libgearman",
-    "\n".join([f"#include <{HEADER}>"] + [(HERE / "include" / f).read_text() for f in FASTPATH]),
+    "\n".join([f"#include <{HEADER}>"] + [(HERE / "include" / f).read_text() for f in HELPERS]),
     extra_link_args=["-Wl,--no-as-needed"] if sys.platform.startswith("linux") else [],
     **flags,  # type: ignore[arg-type]
 )

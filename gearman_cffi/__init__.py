@@ -7,6 +7,7 @@ which owns every C object and turns failing return codes into exceptions.
 
 from __future__ import annotations
 
+from ._job import Job
 from ._libgearman import ffi, lib
 from .admin import Admin, AdminError, FunctionStatus
 from .callbacks import TaskCallbacks
@@ -20,10 +21,12 @@ from .errors import (
     GearmanServerError,
     GearmanTimeoutError,
     ReturnCode,
+    WorkerClosedError,
 )
 from .identity import ClientOptions
 from .log import Verbose
 from .task import JobStatus, Priority, Task
+from .worker import Worker
 
 __version__ = "0.1.0"
 
@@ -40,12 +43,15 @@ __all__ = [
     "GearmanMemoryError",
     "GearmanServerError",
     "GearmanTimeoutError",
+    "Job",
     "JobStatus",
     "Priority",
     "ReturnCode",
     "Task",
     "TaskCallbacks",
     "Verbose",
+    "Worker",
+    "WorkerClosedError",
     "__version__",
     "ffi",
     "lib",

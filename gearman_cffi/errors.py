@@ -124,6 +124,13 @@ class ClientClosedError(GearmanError, ValueError):
         super().__init__(code, message or "the client is closed")
 
 
+class WorkerClosedError(GearmanError, ValueError):
+    """The :class:`~gearman_cffi.Worker` was closed; like I/O on a closed file."""
+
+    def __init__(self, code: int = lib.GEARMAN_NOT_CONNECTED, message: str | None = None) -> None:
+        super().__init__(code, message or "the worker is closed")
+
+
 _CLASS_FOR_CODE: dict[int, type[GearmanError]] = {
     **dict.fromkeys(
         (
