@@ -26,7 +26,8 @@ class _OneLine(logging.Formatter):
     """The Worker logs a failed job's traceback; a shell user gets one line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"gearman-cffi: {record.getMessage()}"
+        reason = f": {record.exc_info[1]}" if record.exc_info and record.exc_info[1] else ""
+        return f"gearman-cffi: {record.getMessage()}{reason}"
 
 
 def _quiet_tracebacks() -> None:
@@ -40,11 +41,13 @@ def _quiet_tracebacks() -> None:
 
 def handler_for(command: list[str]) -> Any:
     def handler(job: Any) -> bytes:
-        done = subprocess.run(command, input=bytes(job.workload), stdout=subprocess.PIPE, check=False)
+        # its own session: a Ctrl-C meant for the worker lets the job in hand finish
+        done = subprocess.run(
+            command, input=bytes(job.workload), stdout=subprocess.PIPE, check=False, start_new_session=True
+        )  # fmt: skip
         if done.returncode != 0:
             status = f"signal {-done.returncode}" if done.returncode < 0 else f"status {done.returncode}"
-            say(f"job {job.handle}: {command[0]} exited with {status}; the job fails")
-            raise CommandFailed(f"{command[0]} exited with {status}")
+            raise CommandFailed(f"{command[0]} exited with {status}")  # logged in one line, the job fails
         return done.stdout
 
     return handler
