@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
             rows.append((where, admin.status()))
     if args.json:
-        records = [{"server": where, **s._asdict()} for where, statuses in rows for s in statuses]
+        records = [{"server": where, **s._asdict()} for where, st in rows for s in sorted(st, key=lambda s: s.function)]
         sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(table(rows))
