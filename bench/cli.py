@@ -94,6 +94,7 @@ def main() -> None:
     sizes = (10000, 20000, 100000)
     contenders = ("gearman-cffi", "gearman-cffi, big hash", "gearman -n -b", "gearman -b loop")
     results: dict[tuple[str, int], list[tuple[float, float, int]]] = {}
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         directory = Path(tmp)
         for _ in range(rounds):
@@ -108,6 +109,8 @@ def main() -> None:
                         f"  {contender:24} {lines:>7} lines: {results[contender, lines][-1][0]:.3f} s", file=sys.stderr
                     )
     report = table(results, sizes, contenders, rounds)
+    end_load = os.getloadavg()[0]
+    report += f"\nLoad average (1 min) at start / end: {load[0]:.1f} / {end_load:.1f} on {os.cpu_count()} CPUs.\n"
     print(report)
     if args.out:
         args.out.write_text(report)

@@ -111,12 +111,14 @@ class _Output:
             self._write(tasks)
 
     def _write(self, tasks: list[Any]) -> None:
+        handles = [t.job_handle for t in tasks]  # each read once: a property reading C memory
         if self.foreground:
-            records = [b"" if t.result is None else bytes(t.result) for t in tasks]
-            self.completed += sum(1 for t in tasks if t.result is not None)
+            results = [t.result for t in tasks]
+            records = [b"" if r is None else bytes(r) for r in results]
+            self.completed += len(results) - results.count(None)
         else:
-            records = [t.job_handle.encode("ascii") if t.job_handle else b"" for t in tasks]
-        self.submitted += sum(1 for t in tasks if t.job_handle)
+            records = [h.encode("ascii") if h else b"" for h in handles]
+        self.submitted += len(handles) - handles.count(None)
         self._counted = tasks
         self.out.write(self.sep.join(records) + self.sep)
         self.out.flush()
