@@ -4,8 +4,10 @@ extension and pygearman, all against the same gearmand build.
 Every measurement gets a fresh gearmand on a free loopback port; the contenders
 of a scenario run interleaved (A B C D A B C D …) for several rounds; medians
 and min-max are reported, with each client process's peak RSS (wait4's
-ru_maxrss).  Writes docs/benchmarks.md and docs/benchmarks.png (if matplotlib
-is installed) and prints the table.  Run through ./ci/bench.sh.
+ru_maxrss).  Writes docs/benchmarks.md, docs/benchmarks.json and
+docs/benchmarks.png (bench/chart.py, if matplotlib is installed; it also
+redraws the chart from a saved benchmarks.json) and prints the table.  Run
+through ./ci/bench.sh.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+import chart  # noqa: E402  (bench/chart.py: draws benchmarks.png from the saved measurements)
 from gearmand import Gearmand  # noqa: E402  (the test suite's gearmand launcher)
 
 C_BIN = ROOT / "bench" / "c" / "build" / "gearman_bench"
@@ -210,39 +213,6 @@ def targets(by_key: dict[str, Scenario], growth: dict[str, float]) -> list[str]:
     return lines
 
 
-def chart(scenarios: list[Scenario], path: Path, title: str) -> bool:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    fig, ax = plt.subplots(figsize=(12, 6))
-    colors = {"raw C": "#555555", "gearman_cffi": "#1f77b4", "PHP gearman": "#8c564b", "pygearman": "#ff7f0e",
-              BASELINE: "#aec7e8", "raw C, no FREE_TASKS": "#aaaaaa"}  # fmt: skip
-    names = [n for n in (*ALL, "raw C, no FREE_TASKS", BASELINE) if any(n in sc.contenders for sc in scenarios)]
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        xs, ys = [], []
-        for x, sc in enumerate(scenarios):
-            if name in sc.contenders:
-                c_median = statistics.median(r for r, _, _ in sc.results["raw C"])
-                xs.append(x + (i - (len(names) - 1) / 2) * width)
-                ys.append(statistics.median(r for r, _, _ in sc.results[name]) / c_median)
-        ax.bar(xs, ys, width, label=name, color=colors[name])
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(scenarios)))
-    ax.set_xticklabels([sc.key for sc in scenarios], rotation=30, ha="right")
-    ax.set_ylabel("jobs/s relative to raw C (median)")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and jobs (a few minutes)")
@@ -308,7 +278,8 @@ def main() -> None:
         "`raw C, no FREE_TASKS` keeps the "
         "tasks and calls gearman_client_task_free_all after each batch, for reference.",
         "- Unique: `auto` rows leave it to the client library (libgearman: a time-based UUID; "
-        "gearman_cffi: its own UUID-form unique, see README; pygearman: random hex); `explicit` rows pass "
+        "gearman_cffi: its own UUID-form unique, see [Auto-assigned uniques](usage.md#auto-assigned-uniques); "
+        "pygearman: random hex); `explicit` rows pass "
         "a per-job string built in the contender's own language.",
         "",
         *body,
@@ -334,7 +305,7 @@ def main() -> None:
            for sc in scenarios}  # fmt: skip
     (args.out / "benchmarks.json").write_text(json.dumps({"date": date, "rounds": rounds, "rss_growth": growth,
                                                           "scenarios": raw}, indent=1))  # fmt: skip
-    drew = chart(scenarios, args.out / "benchmarks.png", f"gearman clients vs raw C libgearman ({kind} run, {date})")
+    drew = chart.draw(raw, args.out / "benchmarks.png", f"gearman clients vs raw C libgearman ({kind} run, {date})")
     print("\n".join(body))
     if goal_lines:
         print("\n" + "\n".join(goal_lines))

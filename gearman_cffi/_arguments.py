@@ -130,7 +130,7 @@ def _parse_server(entry: str) -> tuple[bytes, int]:
         port = rest[1:] if rest else port  # "[v6]:" has an empty port, like "host:"
     elif entry.count(":") == 1:
         host, port = entry.split(":")
-    if not port.isdigit():
+    if not (port.isascii() and port.isdigit()):
         raise ValueError(f"malformed port in server {entry!r}")
     return _host(host), _port(int(port))
 

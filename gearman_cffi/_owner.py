@@ -53,9 +53,9 @@ class Owner:
     ``closed_error`` makes the exception raised once the object is closed.
     """
 
-    __slots__ = ("_closed_error", "_on_fork", "closed", "closing", "generation", "lock")
+    __slots__ = ("_closed_error", "_on_fork", "_what", "closed", "closing", "generation", "lock")
 
-    def __init__(self, on_fork: Callable[[], None], closed_error: Callable[[], GearmanError]) -> None:
+    def __init__(self, on_fork: Callable[[], None], closed_error: Callable[[], GearmanError], what: str) -> None:
         self.lock = threading.Lock()
         self.generation = Forks.generation
         self.closed = False
@@ -63,6 +63,7 @@ class Owner:
         self.closing = False
         self._on_fork = on_fork
         self._closed_error = closed_error
+        self._what = what  # "Client", "Worker": for messages
 
     def check_fork(self) -> None:
         if self.generation != Forks.generation:
@@ -77,7 +78,7 @@ class Owner:
         self.check_fork()
         if _frames.owners and self in _frames.owners:
             raise RuntimeError(
-                "a callback must not call the object that runs it (use another one, e.g. a clone made before)"
+                f"a callback must not call its own {self._what} (use another, e.g. a clone made before)"
             )
         self.lock.acquire()
         if self.closed:
@@ -106,7 +107,7 @@ class Owner:
         lock; yields False if already closed (the body then does nothing)."""
         self.check_fork()
         if _frames.owners and self in _frames.owners:
-            raise RuntimeError("a callback must not close the object that runs it")
+            raise RuntimeError(f"a callback must not close its own {self._what}")
         self.closing = True
         with self.lock:
             try:

@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from ._libgearman import ffi, lib
+from ._owner import Owner
 
 if TYPE_CHECKING:
-    from .client import Client
     from .task import Task
 
 #: ``callback(task)``: the task's job_handle, return_code and status are
@@ -127,11 +127,6 @@ def reraise_stored() -> Iterator[None]:
             raise error.with_traceback(error.__traceback__) from None
 
 
-def in_callback_of(client: Client) -> bool:
-    """True inside a callback run by ``client.run_tasks()`` in this thread."""
-    return getattr(_stored, "client", None) is client
-
-
 def _dispatch(event: str, c_task: Any) -> int:
     context = lib.gearman_task_context(c_task)
     if context == ffi.NULL:
@@ -145,16 +140,13 @@ def _dispatch(event: str, c_task: Any) -> int:
         if callback is None:
             return int(lib.GEARMAN_SUCCESS)
         lib.gearman_cffi_refresh(c_task)  # the slot, so the callback sees handle and status
-        _stored.client = task._client
-        try:
+        with Owner.calling_back(task._core.owner):  # the Client's lock is held: calling it raises
             if event in _EVENTS_WITH_DATA:
                 size = lib.gearman_task_data_size(c_task)
                 data = bytes(ffi.buffer(lib.gearman_task_data(c_task), size)) if size else b""
                 callback(task, data)
             else:
                 callback(task)
-        finally:
-            _stored.client = None
     except BaseException as error:  # re-raised by Client.run_tasks
         if getattr(_stored, "error", None) is None:
             _stored.error = error
@@ -196,14 +188,3 @@ def _gearman_cffi_exception(c_task: Any) -> int:
 def _gearman_cffi_fail(c_task: Any) -> int:
     return _dispatch("fail", c_task)
 
-
-def set_client_callbacks(client: Client, callbacks: object) -> None:
-    """``Client.callbacks = ...``: for tasks added from now on."""
-    value = validate(callbacks)
-    with client._locked() as ptr:
-        if value is not None and not client._callbacks_installed:
-            install(ptr)
-            if client._side is not None:
-                install(client._side)
-            client._callbacks_installed = True
-        client._callbacks = value

@@ -7,15 +7,12 @@ import enum
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _arguments as arg
 from ._libgearman import ffi, lib
 from .callbacks import extern
-from .errors import check
-
-if TYPE_CHECKING:
-    from .client import Client
+from .errors import GearmanError, GearmanInvalidArgumentError, check
 
 
 class ClientOptions(enum.IntFlag):
@@ -104,9 +101,20 @@ def parse_servers(servers: str) -> list[tuple[str, int]]:
 
 
 def environment_servers() -> list[tuple[str, int]]:
-    """The servers ``gearman_client_create`` adds from $GEARMAN_SERVERS."""
+    """The servers ``gearman_client_create`` adds from $GEARMAN_SERVERS; a
+    malformed value is a ValueError that names the variable (libgearman itself
+    reports a memory allocation failure)."""
     value = os.environ.get("GEARMAN_SERVERS")
-    return parse_servers(value) if value else []
+    if not value:
+        return []
+    try:
+        found = parse_servers(value)
+        arg.servers([(host, port) for host, port in found])  # the same checks as explicit servers
+    except (GearmanError, ValueError, TypeError) as error:
+        raise GearmanInvalidArgumentError(
+            lib.GEARMAN_INVALID_ARGUMENT, f"malformed $GEARMAN_SERVERS {value!r}: {error}"
+        ) from None
+    return found
 
 
 def server_list(pairs: list[tuple[bytes, int]]) -> list[tuple[str, int]]:
@@ -150,7 +158,9 @@ SSL_MISSING = (
 )
 
 
-def set_ssl(client: Client, ca_file: str | None, certificate: str | None, key_file: str | None) -> None:
+def ssl_files(ca_file: str | None, certificate: str | None, key_file: str | None) -> tuple[Any, Any, Any]:
+    """The three file names as C strings for ``gearman_client_set_ssl`` (libgearman
+    copies them); RuntimeError if this libgearman cannot do SSL at all."""
     has_ssl = libgearman_has_ssl()
     if has_ssl is False:
         raise RuntimeError(SSL_MISSING.format(path=_libgearman_path()))
@@ -158,8 +168,5 @@ def set_ssl(client: Client, ca_file: str | None, certificate: str | None, key_fi
     for f in files:
         if f is not None and b"\0" in f:
             raise ValueError("SSL file names must not contain NUL bytes")
-    c_files = [ffi.NULL if f is None else ffi.new("char[]", f) for f in files]  # libgearman copies them
-    with client._locked() as ptr:
-        for target in (ptr, client._side):
-            if target is not None:
-                lib.gearman_client_set_ssl(target, True, *c_files)
+    c_files = [ffi.NULL if f is None else ffi.new("char[]", f) for f in files]
+    return c_files[0], c_files[1], c_files[2]

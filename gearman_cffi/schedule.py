@@ -3,7 +3,7 @@
 libgearman has no ``gearman_client_do_epoch``: the one path is
 ``gearman_execute`` with a ``gearman_task_attr_init_epoch`` attribute, which
 adds a task *and runs the client's whole task list*.  So it always runs on a
-task-free C client (see ``Client._task_free``), and the task it returns is
+task-free C client (``Core.on_task_free``), and the task it returns is
 freed only once the server created the job.
 
 gearmand 1.1.20 keeps an epoch job queued (gearadmin counts it at once) and
@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Union
 
 from . import _arguments as arg
 from ._libgearman import ffi, lib
+from ._wait import wait
 from .errors import error_from
 from .task import Priority
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ._core import Core, Steps
 
 When = Union[_dt.datetime, int, float]
 
@@ -52,7 +53,7 @@ def epoch_seconds(when: object) -> int:
 
 
 def do_background_at(
-    client: Client,
+    core: Core,
     when: object,
     function_name: arg.Text,
     workload: arg.Workload,
@@ -72,7 +73,8 @@ def do_background_at(
     argument = ffi.new("gearman_argument_t *")
     argument.value.c_str = ffi.cast("const char *", buffer)
     argument.value.size = size
-    with client._task_free() as ptr:
+
+    def steps(ptr: Any) -> Steps[str]:
         c_task: Any = lib.gearman_execute(ptr, name, len(name), unique_c, unique_size, attr, argument, ffi.NULL)
         if c_task == ffi.NULL:
             raise error_from(lib.gearman_client_error_code(ptr), ptr)
@@ -82,4 +84,7 @@ def do_background_at(
             failing = [c for c in codes if c not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT)]
             raise error_from(failing[0] if failing else lib.GEARMAN_UNKNOWN_STATE, ptr)
         lib.gearman_task_free(c_task)
-    return handle.decode("ascii")  # type: ignore[no-any-return]
+        yield from ()
+        return handle.decode("ascii")  # type: ignore[no-any-return]
+
+    return wait(core.on_task_free(steps))

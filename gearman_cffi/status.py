@@ -1,130 +1,108 @@
-"""Status queries beyond ``gearman_client_job_status``.
+"""Status queries: ``job_status``, ``job_statuses`` and ``unique_status``.
 
-* libgearman sends a status request to one server only (the last one added:
-  its connection list is prepended), so with several
-  servers :func:`job_status` asks each one (a throwaway single-server clone per
-  server) and returns the first answer that knows the job.
-* :func:`job_statuses` sends one GET_STATUS per handle in one batch
-  (``gearman_client_add_task_status`` + ``run_tasks``): one round trip per server.
+* GET_STATUS for many handles goes out in one batch (``add_task_status``) run
+  in slices like any other run, each status task with a slot as its context
+  (C copies the answer in before libgearman frees the task): every wait is
+  interruptible and nothing stays behind in the C client.  A handle listed
+  twice is asked once (libgearman matches both answers to the first task, so
+  the second would wait for ever).
+* libgearman sends a status request to one server only (the last one added),
+  so with several servers each one is asked, on a throwaway C client, and the
+  first answer that knows the job wins.
 * :func:`unique_status` runs ``gearman_client_unique_status`` on a throwaway
-  clone: in libgearman 1.1.20 it counts the request as a job submission that
+  C client: in libgearman 1.1.20 it counts the request as a job submission that
   the server never answers with JOB_CREATED, so every later submission on the
   same C client waits for the wrong JOB_CREATED and times out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _arguments as arg
+from ._lane import IO_WAIT, SLICE_MS, SUCCESS
 from ._libgearman import ffi, lib
-from .errors import GearmanConnectionError, GearmanMemoryError, error_from
+from ._wait import wait
+from .errors import GearmanConnectionError, error_from
 from .task import JobStatus
 
 if TYPE_CHECKING:
-    from .client import Client
+    from ._core import Core, Steps
 
+T = TypeVar("T")
 UNKNOWN = JobStatus(False, False, 0, 0)
 
 
-@contextmanager
-def throwaway(client: Client, server: tuple[str, int] | None = None) -> Iterator[Any]:
-    """A task-free clone of the client's C client (same timeout, options,
-    namespace), limited to ``server`` if given; freed afterwards."""
-    with client._locked() as ptr:
-        clone = lib.gearman_client_clone(ffi.NULL, ptr)
-    if clone == ffi.NULL:
-        raise GearmanMemoryError(lib.GEARMAN_MEMORY_ALLOCATION_FAILURE)
-    try:
-        if server is not None:
-            lib.gearman_client_remove_servers(clone)
-            rc = lib.gearman_client_add_server(clone, server[0].encode(), server[1])
-            if rc != lib.GEARMAN_SUCCESS:
-                raise error_from(rc, clone)
-        yield clone
-    finally:
-        lib.gearman_client_free(clone)
+def _batch(handles: list[bytes]) -> Callable[[Any], Steps[list[JobStatus]]]:
+    """The steps of GET_STATUS for every handle in one run on a C client."""
+
+    def steps(ptr: Any) -> Steps[list[JobStatus]]:
+        slots = [ffi.new("gearman_cffi_slot *") for _ in handles]
+        ret, run = ffi.new("gearman_return_t *"), ffi.new("gearman_cffi_run *")
+        for handle, slot in zip(handles, slots):
+            if lib.gearman_client_add_task_status(ptr, ffi.NULL, slot, handle, ret) == ffi.NULL:
+                raise error_from(ret[0], ptr)
+        rc = lib.gearman_cffi_run_tasks(ptr, SLICE_MS, run)
+        while rc == IO_WAIT:
+            yield
+            rc = lib.gearman_cffi_run_tasks(ptr, SLICE_MS, run)
+        if rc != SUCCESS:
+            raise error_from(rc, ptr)
+        return [JobStatus(bool(s.is_known), bool(s.is_running), int(s.numerator), int(s.denominator)) for s in slots]
+
+    return steps
 
 
-def _batch(ptr: Any, handles: list[bytes]) -> list[JobStatus]:
-    """GET_STATUS for every handle in one run_tasks on the C client ``ptr``."""
-    ret = ffi.new("gearman_return_t *")
-    tasks = []
-    for handle in handles:
-        c_task = lib.gearman_client_add_task_status(ptr, ffi.NULL, ffi.NULL, handle, ret)
-        if c_task == ffi.NULL:
-            raise error_from(ret[0], ptr)
-        tasks.append(c_task)
-    rc = lib.gearman_client_run_tasks(ptr)
-    if rc != lib.GEARMAN_SUCCESS:
-        raise error_from(rc, ptr)
-    return [
-        JobStatus(
-            bool(lib.gearman_task_is_known(t)),
-            bool(lib.gearman_task_is_running(t)),
-            int(lib.gearman_task_numerator(t)),
-            int(lib.gearman_task_denominator(t)),
-        )
-        for t in tasks
-    ]
-
-
-def job_statuses(client: Client, job_handles: Iterable[arg.Text]) -> list[JobStatus]:
-    """The status of each handle, asked of every server (first that knows wins)."""
-    handles = [arg.job_handle(h) for h in job_handles]
-    if not handles:
-        return []
-    servers = client.servers
-    if len(servers) <= 1:
-        with client._task_free() as ptr:
-            return _batch(ptr, handles)
-    results = [UNKNOWN] * len(handles)
+def _on_each_server(core: Core, ask: Callable[[Any], T], known: Callable[[T], bool], default: T) -> T:
+    """``ask(c_client)`` of each server in turn (a throwaway C client each) until
+    an answer is ``known``; a dead server knows nothing.  Raises only if every
+    server was unreachable."""
     unreachable: list[GearmanConnectionError] = []
-    for server in servers:
-        todo = [i for i, status in enumerate(results) if not status.is_known]
-        if not todo:
-            break
+    answer = default
+    for server in core.servers:
         try:
-            with throwaway(client, server) as ptr:
-                answers = _batch(ptr, [handles[i] for i in todo])
-        except GearmanConnectionError as error:  # a dead server knows nothing: ask the next
+            with core.throwaway(server) as ptr:
+                answer = ask(ptr)
+        except GearmanConnectionError as error:
             unreachable.append(error)
             continue
-        for i, status in zip(todo, answers):
-            results[i] = status
-    if len(unreachable) == len(servers):
+        if known(answer):
+            return answer
+    if len(unreachable) == len(core.servers):
         raise unreachable[-1]
-    return results
+    return answer if known(answer) else default
 
 
-def job_status(client: Client, job_handle: arg.Text) -> JobStatus:
-    return job_statuses(client, [job_handle])[0]
+def job_statuses(core: Core, job_handles: Iterable[arg.Text]) -> list[JobStatus]:
+    """The status of each handle (asked of every server: first that knows wins)."""
+    handles = [arg.job_handle(h) for h in job_handles]
+    distinct = list(dict.fromkeys(handles))
+    if not distinct:
+        return []
+    if len(core.servers) == 1:
+        answers = wait(core.on_task_free(_batch(distinct)))
+    else:
+        found = dict.fromkeys(distinct, UNKNOWN)
+
+        def ask(ptr: Any) -> bool:
+            todo = [h for h, status in found.items() if not status.is_known]
+            found.update(zip(todo, wait(_batch(todo)(ptr))))
+            return all(status.is_known for status in found.values())
+
+        _on_each_server(core, ask, bool, False)
+        answers = list(found.values())
+    by_handle = dict(zip(distinct, answers))
+    return [by_handle[h] for h in handles]
 
 
-def unique_status(client: Client, unique: arg.Text) -> JobStatus:
+def unique_status(core: Core, unique: arg.Text) -> JobStatus:
     """The status of the job submitted with ``unique`` (a job only the first
     server holds is reported unknown by the others, so each server is asked)."""
     data = arg.text(unique, "unique", arg.MAX_UNIQUE)
-    servers: list[tuple[str, int] | None] = [*client.servers] or [None]
-    unreachable: list[GearmanConnectionError] = []
-    for server in servers:
-        try:
-            result = _unique_status_on(client, server, data)
-        except GearmanConnectionError as error:  # a dead server knows nothing: ask the next
-            unreachable.append(error)
-            continue
-        if result.is_known:
-            return result
-    if len(unreachable) == len(servers):
-        raise unreachable[-1]
-    return UNKNOWN
 
-
-def _unique_status_on(client: Client, server: tuple[str, int] | None, unique: bytes) -> JobStatus:
-    with throwaway(client, server) as ptr:
-        status = lib.gearman_client_unique_status(ptr, unique, len(unique))
+    def ask(ptr: Any) -> JobStatus:
+        status = lib.gearman_client_unique_status(ptr, data, len(data))
         rc = lib.gearman_status_return(status)
         if rc not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_JOB_EXISTS, lib.GEARMAN_IN_PROGRESS):
             raise error_from(rc, ptr)
@@ -135,5 +113,7 @@ def _unique_status_on(client: Client, server: tuple[str, int] | None, unique: by
             int(lib.gearman_status_denominator(status)),
         )
 
+    return _on_each_server(core, ask, lambda status: status.is_known, UNKNOWN)
 
-__all__ = ["job_status", "job_statuses", "unique_status"]
+
+__all__ = ["job_statuses", "unique_status"]

@@ -19,6 +19,7 @@ from ._libgearman import ffi, lib
 from .errors import ReturnCode
 
 if TYPE_CHECKING:
+    from ._core import Core
     from .callbacks import TaskCallbacks
     from .client import Client
 
@@ -47,11 +48,12 @@ class Task:
     is ``UNKNOWN_STATE``; afterwards they hold what the server answered.
     """
 
-    __slots__ = ("__weakref__", "_c_context", "_callbacks", "_client", "_dropped", "_name", "_priority",
+    __slots__ = ("__weakref__", "_c_context", "_callbacks", "_client", "_core", "_dropped", "_name", "_priority",
                  "_slot", "context")  # fmt: skip
 
-    def __init__(self, client: Client, slot: Any, name: bytes, priority: Priority, context: Any) -> None:
+    def __init__(self, client: Client, core: Core, slot: Any, name: bytes, priority: Priority, context: Any) -> None:
         self._client = client  # keeps the Client (and so the C client) alive
+        self._core = core  # the Client's core: flush_now(), withdraw()
         self._slot = slot  # gearman_cffi_slot: the C task's context, written by C
         self._name = name
         self._priority = priority
@@ -81,7 +83,7 @@ class Task:
         task to the C client at once.  Empty for an auto-unique task dropped
         before it was ever added."""
         if not self._slot.added and not self._dropped:  # queued: the unique is assigned when C adds it
-            self._client._flush_now()
+            self._core.flush_now()
         return self._slot_unique()
 
     def _slot_unique(self) -> str:
@@ -141,7 +143,7 @@ class Task:
         Idempotent, and safe after ``Client.close()``.
         """
         if self.is_pending:
-            self._client._withdraw(self)
+            self._core.withdraw(self)
 
     def __repr__(self) -> str:
         state = "pending" if self.is_pending else (self.job_handle or self.return_code.name)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from gearmand import Gearmand
+from internals import main_c_client
 
 import gearman_cffi
 from gearman_cffi import Priority, ffi, lib
@@ -129,7 +130,7 @@ def test_gearman_client_cancel_job_does_not_work_against_gearmand_1_1_20(
     accepts WORK_FAIL only from the worker running the job, so it answers
     JOB_NOT_FOUND and the job stays queued.  Hence no Client.cancel_job."""
     handle = client.do_background(fn, b"x")
-    rc = lib.gearman_client_cancel_job(client._ptr, ffi.new("gearman_job_handle_t", handle.encode()))
+    rc = lib.gearman_client_cancel_job(main_c_client(client), ffi.new("gearman_job_handle_t", handle.encode()))
     assert rc == lib.GEARMAN_JOB_NOT_FOUND
     assert gearmand_module.queued(fn) == 1
     assert not hasattr(client, "cancel_job")

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 import pytest
 from gearmand import Gearmand, SilentServer
+from internals import c_clients, main_c_client
 from peers import unique_jobs
 
 from gearman_cffi import Client, lib
@@ -26,8 +27,8 @@ UUID_FORM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}
 
 def _no_free_tasks(client: Client) -> bool:
     options = (lib.GEARMAN_CLIENT_FREE_TASKS, lib.GEARMAN_CLIENT_NON_BLOCKING)
-    c_clients = [c for c in (client._ptr, client._side) if c is not None]
-    return not any(lib.gearman_client_has_option(c, option) for c in c_clients for option in options)
+    live = c_clients(client)
+    return not any(lib.gearman_client_has_option(c, option) for c in live for option in options)
 
 
 def test_auto_unique_form_and_server_copy(client: Client, gearmand_module: Gearmand, fn: str) -> None:
@@ -173,12 +174,12 @@ def test_failed_run_keeps_slots_and_uniques_for_the_retry(gearmand_factory: type
 def test_tasks_wait_in_python_until_run_tasks(client: Client, gearmand_module: Gearmand, fn: str) -> None:
     """add_task_background queues; run_tasks adds the batch to libgearman at once."""
     tasks = [client.add_task_background(fn, f"{i}") for i in range(3)]
-    assert not lib.gearman_client_has_tasks(client._ptr) and not any(t._slot.added for t in tasks)
-    c_client = client._ptr
+    assert not lib.gearman_client_has_tasks(main_c_client(client)) and not any(t._slot.added for t in tasks)
+    c_client = main_c_client(client)
     tasks[1].free()  # a queued task is just dropped: the C client is not rebuilt
-    assert client._ptr == c_client and client.pending_tasks == [tasks[0], tasks[2]]
+    assert main_c_client(client) == c_client and client.pending_tasks == [tasks[0], tasks[2]]
     early = tasks[2].unique  # reading a unique adds the queue to the C client
-    assert lib.gearman_client_has_tasks(client._ptr) and tasks[0]._slot.added
+    assert lib.gearman_client_has_tasks(main_c_client(client)) and tasks[0]._slot.added
     client.run_tasks()
     assert tasks[2].unique == early and early.encode() in set(unique_jobs(gearmand_module))
     assert gearmand_module.queued(fn) == 2 and tasks[1].job_handle is None

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from gearmand import Gearmand
+from internals import main_c_client
 
 import gearman_cffi
 from gearman_cffi import ClientOptions, Verbose, lib
@@ -149,7 +150,7 @@ def test_without_ssl_support_libgearman_ignores_set_ssl(gearmand_module: Gearman
     if identity_module.libgearman_has_ssl() is not False:
         pytest.skip("this libgearman has SSL support")
     with gearman_cffi.Client(gearmand_module.address, timeout=10) as client:
-        lib.gearman_client_set_ssl(client._ptr, True, gearman_cffi.ffi.NULL, gearman_cffi.ffi.NULL,
+        lib.gearman_client_set_ssl(main_c_client(client), True, gearman_cffi.ffi.NULL, gearman_cffi.ffi.NULL,
                                    gearman_cffi.ffi.NULL)  # fmt: skip
         assert ClientOptions.SSL in client.options
         client.ping()

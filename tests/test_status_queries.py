@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gearmand import Gearmand
+from internals import main_c_client
 
 import gearman_cffi
 from gearman_cffi import JobStatus, ffi, lib
@@ -80,7 +81,7 @@ def test_libgearman_unique_status_wedges_its_client(gearmand_module: Gearmand, f
     """The evidence for running unique_status on a throwaway clone."""
     with gearman_cffi.Client(gearmand_module.address, timeout=2) as raw:
         raw.do_background(fn, "x", unique=f"{fn}-u")
-        status = lib.gearman_client_unique_status(raw._ptr, f"{fn}-u".encode(), len(f"{fn}-u"))
+        status = lib.gearman_client_unique_status(main_c_client(raw), f"{fn}-u".encode(), len(f"{fn}-u"))
         assert lib.gearman_status_is_known(status)
         with pytest.raises(gearman_cffi.GearmanTimeoutError):
             raw.do_background(fn, "wedged")

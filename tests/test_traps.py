@@ -9,6 +9,7 @@ import time
 
 import pytest
 from gearmand import Gearmand, free_port
+from internals import main_c_client, side_c_client
 from peers import run_python, unique_jobs
 
 from gearman_cffi import Client, GearmanTimeoutError, ffi, lib
@@ -133,20 +134,20 @@ def _assert_blocking_and_owning(c_client: object) -> None:
 
 def test_options_never_set_on_any_c_client(gearmand_module: Gearmand, fn: str) -> None:
     client = Client(gearmand_module.address, timeout=10)
-    _assert_blocking_and_owning(client._ptr)
+    _assert_blocking_and_owning(main_c_client(client))
     pending = client.add_task_background(fn, b"pending")
     assert pending.unique  # reading it adds the task to the C client now
     client.do_background(fn, b"one-shot")  # runs on the task-free side clone
-    _assert_blocking_and_owning(client._side)
+    _assert_blocking_and_owning(side_c_client(client))
     pending.free()  # the C client is replaced
-    _assert_blocking_and_owning(client._ptr)
+    _assert_blocking_and_owning(main_c_client(client))
     clone = client.clone()
-    _assert_blocking_and_owning(clone._ptr)
+    _assert_blocking_and_owning(main_c_client(clone))
     refused = Client(f"127.0.0.1:{free_port()}", timeout=10)
     refused.add_task_background(fn, b"x")
     with pytest.raises(ConnectionError):
         refused.run_tasks()  # failure: the C client is replaced
-    _assert_blocking_and_owning(refused._ptr)
+    _assert_blocking_and_owning(main_c_client(refused))
     for c in (client, clone, refused):
         c.close()
 
@@ -155,15 +156,15 @@ def test_sent_tasks_release_their_c_task(client: Client, fn: str) -> None:
     """FREE_TASKS is on only inside the binding's run: libgearman frees each task
     once its job exists, after C copied the outcome into the Task's slot."""
     tasks = [client.add_task_background(fn, b"x") for _ in range(5)]
-    assert not lib.gearman_client_has_tasks(client._ptr)  # queued in Python until the run
+    assert not lib.gearman_client_has_tasks(main_c_client(client))  # queued in Python until the run
     assert [t.unique for t in tasks[:2]]  # reading a unique adds the queued tasks to the C client
-    assert lib.gearman_client_has_tasks(client._ptr) and all(t._slot.added for t in tasks)
+    assert lib.gearman_client_has_tasks(main_c_client(client)) and all(t._slot.added for t in tasks)
     assert not any(t._slot.released for t in tasks)
     client.run_tasks()
-    assert not lib.gearman_client_has_tasks(client._ptr)  # freed (memory: test_memory.py)
+    assert not lib.gearman_client_has_tasks(main_c_client(client))  # freed (memory: test_memory.py)
     assert all(t._slot.released for t in tasks)
     assert all(t.job_handle for t in tasks)  # the state was copied first
-    _assert_blocking_and_owning(client._ptr)  # and the options are off again
+    _assert_blocking_and_owning(main_c_client(client))  # and the options are off again
 
 
 # -- 5. do_background on a non-blocking client loses the handle; pending tasks ---------------

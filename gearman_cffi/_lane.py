@@ -1,0 +1,202 @@
+"""Lane: one server's C clients and the tasks queued for it.
+
+A lane holds the main C client (which runs batches), a task-free side client
+made on demand for one-shot calls while the main one has tasks in flight, and
+the queue of pending tasks in the order added.  Its methods are the steps the
+operations in ``_core`` are made of; none of them waits longer than one slice.
+
+Rules (each one a libgearman trap; see docs/traps.md):
+
+* a C task is freed only once the server has created its job, by libgearman
+  itself inside ``gearman_cffi_run_tasks`` (GEARMAN_CLIENT_FREE_TASKS for the
+  run only), after C copied its outcome into the Task's slot;
+* after a failed network call, or once a task was withdrawn from it, the main
+  C client is replaced by a fresh one (libgearman leaves it out of step); the
+  tasks still pending are added again by the next run, with the same uniques;
+* one-shot calls never run on a C client with tasks in flight: libgearman
+  would send those too and drop their job handles.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from ._libgearman import ffi, lib
+from ._settings import Server, Settings, new_c_client
+from .errors import error_from
+
+if TYPE_CHECKING:
+    from .task import Task
+
+#: The longest single wait inside libgearman; signals are handled in between.
+SLICE_MS = 100
+IO_WAIT = lib.GEARMAN_IO_WAIT
+SUCCESS = lib.GEARMAN_SUCCESS
+
+
+def new_uniques() -> Any:
+    """A source of auto-assigned uniques: ``<first 24 characters of a uuid4><12 hex
+    digits of a counter>``, 36 characters like libgearman's UUIDs, unique per job
+    (libgearman's own costs a uuidd round trip or clock-file lock per job)."""
+    source = ffi.new("gearman_cffi_uniques *")
+    ffi.memmove(source.prefix, str(uuid.uuid4())[:24].encode("ascii"), 24)
+    return source
+
+
+class Lane:
+    """One server: its C clients and its pending tasks."""
+
+    def __init__(self, settings: Settings, server: Server) -> None:
+        self.server = server
+        self.ptr: Any = new_c_client(settings, server)
+        self.side: Any = None  # task-free C client for one-shot calls, made on demand
+        self.pending: list[Task] = []  # added, job not created yet, in order
+        self.keep: list[Any] = []  # (name, workload) of each: C points into them
+        self.flushed = 0  # pending[:flushed] are in the C client
+        self.stale = False  # a task was withdrawn from the C client: replace it before the next run
+        self.withdrawn = 0  # withdrawn tasks still in ``pending`` (removed by the next flush)
+        self.uniques = new_uniques()
+        self.run = ffi.new("gearman_cffi_run *")
+        self.ret = ffi.new("gearman_return_t *")
+
+    # -- C clients ------------------------------------------------------------------
+    def c_clients(self) -> list[Any]:
+        return [p for p in (self.ptr, self.side) if p is not None]
+
+    def task_free(self, settings: Settings) -> Any:
+        """A C client with no task in flight: the main one, or the side one."""
+        if not self.flushed:
+            return self.ptr
+        if self.side is None:
+            self.side = new_c_client(settings, self.server)
+        return self.side
+
+    def free_side(self) -> None:
+        side, self.side = self.side, None
+        if side is not None:
+            lib.gearman_client_free(side)
+
+    def replace(self, settings: Settings, server: Server | None = None) -> None:
+        """A fresh main C client (on ``server`` if given); the pending tasks are
+        added to it by the next run."""
+        new = new_c_client(settings, server or self.server)
+        old, self.ptr = self.ptr, new
+        self.server = server or self.server
+        self.flushed, self.stale = 0, False
+        lib.gearman_client_free(old)
+
+    def free(self) -> None:
+        """Free the C clients (frees every C task too); pending tasks are dropped."""
+        self.drop_pending()
+        self.free_side()
+        ptr, self.ptr = self.ptr, None
+        if ptr is not None:
+            lib.gearman_client_free(ptr)
+
+    def forget(self, settings: Settings) -> None:
+        """In a forked child: drop (never free: their sockets are the parent's)
+        the inherited C clients and tasks, and start afresh."""
+        self.drop_pending()
+        self.side = None
+        self.uniques = new_uniques()  # the parent goes on counting from the same prefix
+        if self.ptr is not None:
+            self.ptr = new_c_client(settings, self.server)
+
+    # -- the queue ------------------------------------------------------------------
+    def queue(self, task: Task, keep: Any) -> None:
+        self.pending.append(task)
+        self.keep.append(keep)
+
+    def drop_pending(self) -> None:
+        for task in self.pending:
+            task._detach()
+        self.pending, self.keep, self.flushed, self.withdrawn = [], [], 0, 0
+
+    def withdraw(self, task: Task) -> None:
+        """Drop a task not yet created (``Task.free()``).  Marked now, removed at
+        the next flush: O(1) however many tasks a batch withdraws."""
+        task._detach()
+        self.withdrawn += 1
+        if task._slot.added and self.flushed:
+            self.stale = True  # its C task may be in the C client: replace it before the next run
+
+    def live_pending(self) -> list[Task]:
+        return [t for t in self.pending if not t._dropped]
+
+    def flush(self, settings: Settings) -> None:
+        """Add the tasks queued since the last run to the C client, in order, in
+        one C call (one GIL release per batch, not per task)."""
+        if self.stale:
+            self.replace(settings)
+        if self.withdrawn:  # none of them is in the C client now (stale replaced it)
+            pairs = [(t, k) for t, k in zip(self.pending, self.keep) if not t._dropped]
+            self.pending, self.keep = [t for t, _ in pairs], [k for _, k in pairs]
+            self.withdrawn = 0
+        count = len(self.pending) - self.flushed
+        if count:
+            slots = ffi.new("gearman_cffi_slot *[]", [task._slot for task in self.pending[self.flushed :]])
+            added = lib.gearman_cffi_add_tasks(self.ptr, slots, count, self.uniques, self.ret)
+            self.flushed += added
+            if added < count:
+                raise error_from(self.ret[0], self.ptr)
+
+    # -- running --------------------------------------------------------------------
+    def start_run(self) -> int:
+        self.run.idle_since_ms = 0
+        return self.run_slice()
+
+    def run_slice(self) -> int:
+        """One slice of ``gearman_client_run_tasks`` on the main C client."""
+        return lib.gearman_cffi_run_tasks(self.ptr, SLICE_MS, self.run)  # type: ignore[no-any-return]
+
+    def all_created(self) -> bool:
+        return self.run.created == len(self.pending) and not self.stale
+
+    def settle(self) -> bool:
+        """Drop the pending tasks whose job the server created.  True if a C task
+        ended without a job (freed by libgearman) or is not done with despite a
+        handle (a callback stopped the run): only a fresh C client is safe then."""
+        flushed = self.flushed
+        tasks, keep, lost = [], [], False
+        for task, kept in zip(self.pending[:flushed], self.keep[:flushed]):
+            slot = task._slot
+            if slot.job_handle[0] != b"\0":
+                lost = lost or not slot.released
+            else:
+                lost = lost or bool(slot.released)
+                tasks.append(task)
+                keep.append(kept)
+        self.pending = tasks + self.pending[flushed:]
+        self.keep = keep + self.keep[flushed:]
+        self.flushed = len(tasks)
+        return lost
+
+    def after_run(self, rc: int, settings: Settings) -> None:
+        """Drop the tasks whose job now exists; on failure, or if a C task ended
+        without a job, replace the C client (the rest are added to it by the next
+        run) and raise the failure (the caller moves on to the next server)."""
+        if rc == SUCCESS and self.all_created():
+            self.pending, self.keep, self.flushed = [], [], 0  # the usual case: every job created
+            return
+        lost = self.settle()
+        if rc != SUCCESS:
+            raise error_from(rc, self.ptr)
+        if lost or self.stale:
+            self.replace(settings)
+
+    def adopt(self, task: Task, keep: Any, c_client: Any, settings: Settings) -> None:
+        """Keep an interrupted one-shot submission as a pending task, after the
+        tasks added before it.  Alone on the main C client it stays in step (its
+        JOB_CREATED is still to come); otherwise its C client is dropped and it
+        is queued again with the same unique, which its slot holds."""
+        if c_client is self.side:
+            self.free_side()
+        if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
+            return
+        if c_client is self.ptr:
+            if not self.pending:  # the C client's only task: it stays in step
+                self.flushed = 1
+            else:  # queued tasks were added before it: keep that order
+                self.replace(settings)
+        self.queue(task, keep)

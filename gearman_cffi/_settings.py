@@ -1,0 +1,90 @@
+"""Settings: everything a Client was told, and the one function that makes a C
+client from it.
+
+Every C client the binding uses — the main one of each server, the task-free
+side client, a replacement after a failure, a clone for another thread, a
+throwaway for a status query, a fresh one in a forked child — is made by
+:func:`new_c_client` from a :class:`Settings` record, never with
+``gearman_client_clone``: a clone copies libgearman's run-time state (a run's
+NON_BLOCKING and FREE_TASKS options, its "no new tasks" flag), which left
+clones made during or after an interrupted run unusable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from . import callbacks as _callbacks
+from . import log as _log
+from ._libgearman import ffi, lib
+from .callbacks import TaskCallbacks
+from .errors import GearmanMemoryError, check
+from .identity import ClientOptions, apply_options
+from .log import Verbose
+
+Server = tuple[bytes, int]
+SslFiles = tuple[Any, Any, Any]  # ca_file, certificate, key_file: char[] cdata or NULL
+_NO_OPTIONS = ClientOptions(0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What the user set on a Client; replaced as a whole (``changed``)."""
+
+    servers: tuple[Server, ...]
+    timeout_ms: int = -1
+    options: ClientOptions = _NO_OPTIONS
+    namespace: bytes | None = None
+    identifier: bytes | None = None
+    log_level: Verbose | None = None
+    #: once a Client has had callbacks, its C clients keep the C trampolines
+    callbacks: TaskCallbacks | None = None
+    trampolines: bool = False
+    ssl: SslFiles | None = None
+
+    def changed(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def configure(ptr: Any, settings: Settings) -> None:
+    """Apply ``settings`` (all but the server) to the C client ``ptr``; the
+    same call configures a new C client and updates a live one."""
+    lib.gearman_client_set_timeout(ptr, settings.timeout_ms)
+    apply_options(ptr, settings.options)
+    if settings.namespace is not None:
+        lib.gearman_client_set_namespace(ptr, settings.namespace, len(settings.namespace))
+    if settings.identifier is not None:
+        check(lib.gearman_client_set_identifier(ptr, settings.identifier, len(settings.identifier)), ptr)
+    _log.install(ptr, settings.log_level)
+    if settings.trampolines:
+        _callbacks.install(ptr)
+    if settings.ssl is not None:
+        lib.gearman_client_set_ssl(ptr, True, *settings.ssl)
+
+
+def check_servers(servers: tuple[Server, ...]) -> None:
+    """Let libgearman accept each server (bad ones fail here, not on first use)."""
+    ptr = lib.gearman_client_create(ffi.NULL)
+    if ptr == ffi.NULL:
+        raise GearmanMemoryError(lib.GEARMAN_MEMORY_ALLOCATION_FAILURE)
+    try:
+        for server in servers:
+            check(lib.gearman_client_add_server(ptr, *server), ptr)
+    finally:
+        lib.gearman_client_free(ptr)
+
+
+def new_c_client(settings: Settings, server: Server) -> Any:
+    """A fresh C client for ``server`` alone, configured from ``settings``."""
+    ptr = lib.gearman_client_create(ffi.NULL)
+    if ptr == ffi.NULL:
+        raise GearmanMemoryError(lib.GEARMAN_MEMORY_ALLOCATION_FAILURE)
+    try:
+        lib.gearman_client_remove_servers(ptr)  # gearman_client_create adds $GEARMAN_SERVERS
+        check(lib.gearman_client_add_server(ptr, *server), ptr)
+        configure(ptr, settings)
+    except BaseException:
+        lib.gearman_client_free(ptr)
+        raise
+    return ptr
