@@ -35,18 +35,41 @@ class Job:
     (the submitter's), ``workload`` (bytes); ``send_status`` / ``send_data`` /
     ``send_warning`` reach a foreground submitter while the handler runs."""
 
-    __slots__ = ("_broken", "_ptr", "function_name", "handle", "unique", "workload")
+    __slots__ = ("_broken", "_handle", "_ptr", "_unique", "_work", "function_name", "workload")
 
     def __init__(self, function_name: str, work: Any) -> None:
         self.function_name = function_name
-        self.handle = _text(work.handle)
-        self.unique = _text(work.unique)
         size = work.workload_size
-        self.workload: bytes = ffi.buffer(work.workload, size)[:] if size else b""
+        self.workload: bytes = ffi.unpack(work.workload, size) if size else b""
+        self._work = work  # handle and unique are read from it on first use (see _finish)
+        self._handle: str | None = None
+        self._unique: str | None = None
         self._ptr: Any = work.job
         #: the first failed send: libgearman then reconnects on the next send
         #: *without* registering the worker's functions, so nothing more is sent
         self._broken: GearmanError | None = None
+
+    @property
+    def handle(self) -> str:
+        """The job handle the server gave the job (``"H:host:N"``)."""
+        if self._handle is None:
+            self._handle = _text(self._work.handle)
+        return self._handle
+
+    @property
+    def unique(self) -> str:
+        """The unique the submitter sent (GRAB_JOB_UNIQ)."""
+        if self._unique is None:
+            self._unique = _text(self._work.unique)
+        return self._unique
+
+    def _finish(self, escaped: bool) -> None:
+        """The handler returned: the C job is about to be freed.  A Job that
+        outlives its handler (``escaped``) keeps copies of handle and unique."""
+        self._ptr = None
+        if escaped:
+            self._handle, self._unique = self.handle, self.unique
+        self._work = None
 
     def _live(self) -> Any:
         ptr = self._ptr

@@ -3,9 +3,9 @@
 Each function is defined on the C worker with one C trampoline
 (``include/worker.c``) whose context is the function's record here; the
 trampoline notes the job and calls :func:`_gearman_cffi_job`, which runs the
-handler and sends the outcome itself (WORK_COMPLETE; for a handler that raised,
-WORK_FAIL, or with ``exceptions=True`` WORK_EXCEPTION with the exception's
-text) and returns GEARMAN_SUCCESS.  That sidesteps libgearman's failing-return
+handler; the trampoline then sends its result as WORK_COMPLETE (for a handler
+that raised, Python sends WORK_FAIL, or with ``exceptions=True`` WORK_EXCEPTION
+with the exception's text) and returns GEARMAN_SUCCESS to libgearman.  That sidesteps libgearman's failing-return
 path, whose next ``gearman_worker_work`` returns SUCCESS with no job run.
 
 Why WORK_FAIL by default: gearmand (1.1.20 and its master) ends the job on
@@ -13,8 +13,9 @@ WORK_EXCEPTION and sends submitters that did not ask for exceptions a WORK_FAIL
 whose handle carries a trailing NUL; libgearman clients (the ``gearman`` CLI,
 PHP's extension) do not recognise it and wait forever.
 
-Waits run in C in non-blocking mode, in slices of ``_SLICE_MS``: Python handles
-signals, ``stop()`` and ``close()`` between slices.  When no server is
+Waits run in C in non-blocking mode, in slices of ``_SLICE_MS`` (jobs in a row
+run within one C call): Python handles signals, ``stop()`` and ``close()``
+between slices and in the handler's turn, which ends the call after its job.  When no server is
 connected (gearmand restarting) the C loop naps out the slice and reconnects
 on the next, re-registering every function.
 """
@@ -22,6 +23,7 @@ on the next, re-registering every function.
 from __future__ import annotations
 
 import signal
+from sys import getrefcount
 import threading
 import time
 from typing import Any, Callable, Union
@@ -43,6 +45,11 @@ _TIMEOUT: int = lib.GEARMAN_TIMEOUT
 #: a handler's return that makes libgearman drop the connections (the server
 #: then gives the job to another worker)
 _DROP: int = lib.GEARMAN_ERROR
+#: a handler's return when it sent the job's outcome itself
+_SENT: int = lib.GEARMAN_PAUSE
+_UNLIMITED = 2**63
+#: references to a Job while _run_job holds it: its local and getrefcount's argument
+_OWN_REFERENCES = 2
 _MAX_CAN_DO_TIMEOUT = 2**32 - 1
 
 
@@ -202,11 +209,19 @@ class Worker:
             install(self._ptr, verbose, set_log_fn=lib.gearman_worker_set_log_fn)
 
     # -- working -------------------------------------------------------------------------
-    def _slice(self) -> int:
-        """One wait slice (lock held by the caller); returns the C helper's code."""
+    def _slice(self, max_jobs: int) -> int:
+        """One wait slice, running up to ``max_jobs`` jobs (lock held by the
+        caller); returns the C helper's code."""
         if not self._functions:
             raise ValueError("no functions: call add_function() first")
-        rc: int = lib.gearman_cffi_worker_work(self._ptr, _SLICE_MS, self._work)
+        work = self._work
+        work.max_jobs = max_jobs
+        unsent = work.unsent
+        with Owner.calling_back(self._owner):  # every handler runs inside this call
+            rc: int = lib.gearman_cffi_worker_work(self._ptr, _SLICE_MS, work)
+        if work.unsent != unsent:
+            handle = ffi.string(work.unsent_handle).decode("utf-8", "replace")
+            _log_unsent(handle, error_from(work.unsent_rc, self._ptr, lib.gearman_worker_error))
         stashed, self._stashed = self._stashed, None
         if stashed is not None:  # Ctrl-C or SystemExit inside a handler: its job went back to the server
             raise stashed
@@ -222,7 +237,7 @@ class Worker:
             work.timeout_ms, work.idle_since_ms = self._timeout_ms, 0
             jobs = work.jobs
             while True:
-                rc = self._slice()
+                rc = self._slice(1)
                 if work.jobs != jobs:
                     return
                 if rc == _TIMEOUT:
@@ -257,7 +272,7 @@ class Worker:
                         break
                     work.timeout_ms, work.idle_since_ms = -1, 0
                     jobs = work.jobs
-                    rc = self._slice()
+                    rc = self._slice(_UNLIMITED if max_jobs is None else max_jobs - done)
                     done += work.jobs - jobs
                     failed = rc not in (_SUCCESS, _IO_WAIT)
                     if failed:
@@ -289,49 +304,64 @@ class Worker:
         self._stop = True
 
     def _run_job(self, function: _Function, work: Any) -> int:
-        """The handler's turn (called by the C trampoline, lock held)."""
+        """The handler's turn (called by the C trampoline, lock held).  Returns
+        _SUCCESS to have the trampoline send ``work.result`` as WORK_COMPLETE."""
         job = Job(function.name, work)
         try:
-            with Owner.calling_back(self._owner):
-                result = function.handler(job)
-            buffer, size = arg.workload(result_bytes(result))
+            result = function.handler(job)
+            if type(result) is bytes:  # the usual case, without the general checks
+                buffer, size = (ffi.from_buffer(result) if result else ffi.NULL), len(result)
+            else:
+                buffer, size = arg.workload(result_bytes(result))
         except Exception as exc:
-            job._ptr = None
             logger.exception("gearman_cffi worker: %s failed job %s", function.name, job.handle)
-            if job._broken is not None:
-                return self._drop(job, job._broken)
-            if not self._exceptions:
-                return self._sent(lib.gearman_job_send_fail(work.job), work, job)
-            text = exception_text(exc)
-            return self._sent(lib.gearman_job_send_exception(work.job, text, len(text)), work, job)
+            job._finish(True)
+            return self._failed(job, exc, work)
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: not this job's fault
-            job._ptr = None
+            job._finish(True)
             self._stashed = exc
+            work.stop = 1
             return _DROP
         job._ptr = None
+        if getrefcount(job) > _OWN_REFERENCES:  # the handler kept it
+            job._finish(True)
+        if self._stop or self._owner.closing:
+            work.stop = 1
         if job._broken is not None:
-            return self._drop(job, job._broken)
-        self._keep = buffer
-        return self._sent(lib.gearman_job_send_complete(work.job, buffer, size), work, job)
+            _log_unsent(job.handle, job._broken)
+            return _DROP
+        self._keep = buffer  # libgearman keeps a pointer to it: it must outlive the send
+        work.result, work.result_size = buffer, size
+        return _SUCCESS
 
-    def _sent(self, rc: int, work: Any, job: Job) -> int:
-        if rc == _SUCCESS:
-            return _SUCCESS
-        return self._drop(job, error_from(rc, work.job, message_of=lib.gearman_job_error))
-
-    @staticmethod
-    def _drop(job: Job, error: BaseException) -> int:
-        """A send for this job failed: send nothing more (libgearman would send it
-        on a new connection that never registered the functions: the server
-        answers ERROR and the worker gets no job again); GEARMAN_ERROR makes
-        libgearman close every connection, so the next wait reconnects and
-        registers, and the server gives the job to a worker again."""
-        logger.warning("gearman_cffi worker: job %s: a send failed (%s); reconnecting", job.handle, error)
-        return _DROP
+    def _failed(self, job: Job, exc: Exception, work: Any) -> int:
+        if self._stop or self._owner.closing:
+            work.stop = 1
+        if job._broken is not None:
+            _log_unsent(job.handle, job._broken)
+            return _DROP
+        if self._exceptions:
+            text = exception_text(exc)
+            rc = lib.gearman_job_send_exception(work.job, text, len(text))
+        else:
+            rc = lib.gearman_job_send_fail(work.job)
+        if rc != _SUCCESS:
+            _log_unsent(job.handle, error_from(rc, work.job, message_of=lib.gearman_job_error))
+            return _DROP
+        return _SENT
 
     def __repr__(self) -> str:
         state = "closed" if self._owner.closed else f"{len(self._functions)} functions"
         return f"<gearman_cffi.Worker {state}>"
+
+
+def _log_unsent(handle: str, error: BaseException) -> None:
+    """A send for a job failed: nothing more is sent for it (libgearman would
+    send it on a new connection that never registered the functions: the
+    server answers ERROR and the worker gets no job again); GEARMAN_ERROR makes
+    libgearman close every connection, so the next wait reconnects and
+    registers, and the server gives the job to a worker again."""
+    logger.warning("gearman_cffi worker: job %s: a send failed (%s); reconnecting", handle, error)
 
 
 @extern
@@ -341,4 +371,5 @@ def _gearman_cffi_job(work: Any, context: Any) -> int:
         return function.worker._run_job(function, work)
     except BaseException as exc:  # never let an exception escape into C
         function.worker._stashed = exc
+        work.stop = 1
         return _DROP

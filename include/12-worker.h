@@ -89,24 +89,37 @@ const char *gearman_job_error(gearman_job_st *job);
    One gearman_cffi_work per Python Worker: the job in hand, as the trampoline
    (a gearman_function_fn) saw it before it called Python, and the counts a
    sliced wait needs.  gearman_cffi_worker_work runs gearman_worker_work in
-   non-blocking mode and waits with gearman_worker_wait in slices of slice_ms,
-   so that Python handles signals and stop() in between:
-     GEARMAN_SUCCESS   a job ran (jobs went up by one)
-     GEARMAN_IO_WAIT   the slice ended with no job: call again
-     GEARMAN_TIMEOUT   timeout_ms passed with no network activity
-     anything else     gearman_worker_work's failure (e.g. COULD_NOT_CONNECT) */
+   non-blocking mode, for up to max_jobs jobs, and waits with
+   gearman_worker_wait in slices of slice_ms, so that Python handles signals,
+   stop() and close() in between:
+     GEARMAN_SUCCESS   max_jobs jobs ran, or the handler asked to stop
+     GEARMAN_IO_WAIT   the slice ended (jobs may have run): call again
+     GEARMAN_TIMEOUT   timeout_ms passed with no job
+     anything else     gearman_worker_work's failure
+   The Python handler (_gearman_cffi_job) returns GEARMAN_SUCCESS to have the
+   trampoline send result/result_size as WORK_COMPLETE, GEARMAN_PAUSE when it
+   sent the outcome itself, GEARMAN_ERROR to drop the connections (the server
+   then hands the job to a worker again); it sets stop to end the call after
+   this job. */
 typedef struct {
   gearman_job_st *job;     /* non-NULL only while a handler runs */
   const char *handle;
   const char *unique;
   const char *workload;
   size_t workload_size;
+  const char *result;      /* set by the handler: sent after it returns */
+  size_t result_size;
   uint64_t jobs;           /* jobs handed to the Python handler */
+  uint64_t max_jobs;       /* this call returns once jobs grew by this much */
   uint64_t empty_returns;  /* gearman_worker_work SUCCESS with no job run */
   uint64_t disconnected;   /* slices spent with no server connected */
+  uint64_t unsent;         /* results the trampoline could not send */
+  char unsent_handle[64];  /* the job whose result was not sent */
+  gearman_return_t unsent_rc;
+  int stop;                /* set by the handler: return after this job */
+  int timeout_ms;          /* -1: no timeout */
   int64_t idle_since_ms;   /* 0: a new wait starts with the next call */
   int64_t sleeping_since_ms; /* PRE_SLEEP sent at (0: not asleep) */
-  int timeout_ms;          /* -1: no timeout */
 } gearman_cffi_work;
 
 gearman_return_t gearman_cffi_worker_define(gearman_worker_st *worker, const char *function_name,

@@ -2,6 +2,7 @@
    That file is cdef syntax (not C), so the struct is repeated here; cffi
    checks at build time that both layouts agree. */
 #include <poll.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -11,12 +12,19 @@ typedef struct {
   const char *unique;
   const char *workload;
   size_t workload_size;
+  const char *result;
+  size_t result_size;
   uint64_t jobs;
+  uint64_t max_jobs;
   uint64_t empty_returns;
   uint64_t disconnected;
+  uint64_t unsent;
+  char unsent_handle[64];
+  gearman_return_t unsent_rc;
+  int stop;
+  int timeout_ms;
   int64_t idle_since_ms;
   int64_t sleeping_since_ms;
-  int timeout_ms;
 } gearman_cffi_work;
 
 /* cffi defines the extern "Python" function after this code. */
@@ -35,8 +43,9 @@ static int64_t gearman_cffi_worker_now_ms(void)
 
 /* The gearman_function_fn of every function the Python Worker defines: note the
    job (one C call instead of five from Python), count it, run the handler.
-   The handler sends the job's result itself and returns GEARMAN_SUCCESS, so
-   gearman_worker_work's own completion is a no-op on a finished job. */
+   The job is finished (sent) when this returns GEARMAN_SUCCESS, so
+   gearman_worker_work's own completion is a no-op on it; GEARMAN_ERROR makes
+   libgearman close every connection (see include/12-worker.h). */
 static gearman_return_t gearman_cffi_job_fn(gearman_job_st *job, void *context)
 {
   gearman_cffi_work *work = gearman_cffi_current_work;
@@ -51,8 +60,23 @@ static gearman_return_t gearman_cffi_job_fn(gearman_job_st *job, void *context)
   work->workload = (const char *)gearman_job_workload(job);
   work->workload_size = gearman_job_workload_size(job);
   work->jobs++;
+  work->result = NULL;
+  work->result_size = 0;
   rc = _gearman_cffi_job(work, context);
+  if (rc == GEARMAN_SUCCESS) {
+    gearman_return_t sent = gearman_job_send_complete(job, work->result, work->result_size);
+    if (sent != GEARMAN_SUCCESS) { /* libgearman would resend it on an unregistered connection */
+      const char *handle = gearman_job_handle(job);
+      work->unsent++;
+      work->unsent_rc = sent;
+      snprintf(work->unsent_handle, sizeof work->unsent_handle, "%s", handle ? handle : "");
+      rc = GEARMAN_ERROR;
+    }
+  } else if (rc == GEARMAN_PAUSE) {
+    rc = GEARMAN_SUCCESS; /* the handler sent the outcome */
+  }
   work->job = NULL;
+  work->result = NULL;
   return rc;
 }
 
@@ -85,6 +109,7 @@ gearman_return_t gearman_cffi_worker_work(gearman_worker_st *worker, int slice_m
   int64_t slice_end = now + slice_ms;
   uint64_t jobs = work->jobs;
   gearman_return_t rc;
+  work->stop = 0;
   if (work->idle_since_ms == 0) {
     work->idle_since_ms = now;
     work->sleeping_since_ms = 0;
@@ -96,9 +121,21 @@ gearman_return_t gearman_cffi_worker_work(gearman_worker_st *worker, int slice_m
       rc = GEARMAN_NO_JOBS; /* PRE_SLEEP sent: wait for the server's NOOP */
     } else {
       work->sleeping_since_ms = 0;
+      uint64_t before = work->jobs;
       rc = gearman_worker_work(worker);
-      if (work->jobs != jobs)
-        break; /* a job ran (even if its result could not be sent) */
+      if (work->jobs != before) { /* a job ran (even if its result could not be sent) */
+        if (work->stop || work->jobs - jobs >= work->max_jobs) {
+          rc = GEARMAN_SUCCESS;
+          break;
+        }
+        now = gearman_cffi_worker_now_ms();
+        work->idle_since_ms = now;
+        if (now >= slice_end) {
+          rc = GEARMAN_IO_WAIT;
+          break;
+        }
+        continue;
+      }
       if (rc == GEARMAN_SUCCESS) {
         work->empty_returns++; /* libgearman's job-less SUCCESS: go on */
         now = gearman_cffi_worker_now_ms();
