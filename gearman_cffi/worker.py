@@ -107,7 +107,7 @@ class Worker:
         self._work = ffi.new("gearman_cffi_work *")
         self._ptr: Any = None
         self._ptr = self._new_c_worker()
-        self._owner = Owner(self._after_fork, WorkerClosedError)
+        self._owner = Owner(self._after_fork, WorkerClosedError, "Worker")
 
     def _new_c_worker(self) -> Any:
         ptr = lib.gearman_worker_create(ffi.NULL)
