@@ -28,6 +28,7 @@ def lines(count: int, fmt: str = "line {}") -> bytes:
     return b"".join(fmt.format(i).encode() + b"\n" for i in range(count))
 
 
+@pytest.mark.slow  # the gearman CLI worker runs a shell per job
 def test_submit_1000_lines(gearmand_module: Gearmand, fn: str):
     result = cli("submit", fn, "-s", gearmand_module.address, input=lines(1000))
     assert result.returncode == 0, result.stderr
@@ -245,6 +246,7 @@ def test_status_table_and_json(gearmand_module: Gearmand, fn: str):
     assert mine == {"server": gearmand_module.address, "function": fn, "queued": 7, "running": 0, "workers": 0}
 
 
+@pytest.mark.slow
 def test_memory_stays_flat(gearmand_factory: type[Gearmand], fn: str):
     """200,000 lines from a pipe need no more memory than 20,000."""
     server = gearmand_factory(extra_args=("--hashtable-buckets=100003",)).start()
