@@ -8,6 +8,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from gearmand import Gearmand
@@ -163,3 +164,66 @@ def test_foreground_says_clearly_when_the_client_lacks_it(gearmand_module: Gearm
     assert result.returncode == 1 and result.stdout == b""
     assert b"--foreground needs Client.add_task (foreground jobs)" in result.stderr
     assert fn not in gearmand_module.status()  # nothing was submitted
+
+
+class _FakeTask:
+    def __init__(self, n: int, workload: bytes) -> None:
+        self.job_handle: str | None = None
+        self.result: bytes | None = None
+        self.return_code = gearman_cffi.ReturnCode.IO_WAIT
+        self.workload, self.n = workload, n
+
+
+class _FakeForegroundClient:
+    """Stands in for a Client with foreground jobs: finishes its tasks in reverse
+    order of adding and fails the workload b"bad", to check only the command's
+    side (order, empty records, counts, exit status) before the core has them."""
+
+    added: ClassVar[list[bytes]] = []
+
+    def __init__(self, servers: object, *, timeout: float | None = None) -> None:
+        self.pending: list[_FakeTask] = []
+
+    def __enter__(self) -> _FakeForegroundClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def add_task(self, function: str, workload: bytes) -> _FakeTask:
+        task = _FakeTask(len(self.added), workload)
+        self.added.append(workload)
+        self.pending.append(task)
+        return task
+
+    def run_tasks(self) -> None:
+        for task in reversed(self.pending):
+            task.job_handle = f"H:fake:{task.n}"
+            if task.workload == b"bad":
+                task.return_code = gearman_cffi.ReturnCode.WORK_FAIL
+            else:
+                task.return_code, task.result = gearman_cffi.ReturnCode.SUCCESS, task.workload.upper()
+        self.pending = []
+
+
+def test_foreground_output_logic_with_a_fake_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import io
+    import sys
+
+    from gearman_cffi.cli import main, submit
+
+    monkeypatch.setattr(submit, "Client", _FakeForegroundClient)
+    (tmp_path / "in").write_bytes(b"a\nbad\nc\n" * 3)
+    out = io.TextIOWrapper(io.BytesIO())
+    err = io.StringIO()
+    with open(tmp_path / "in", "rb") as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        code = main(["submit", "--foreground", "--batch", "2", "upper"])
+    assert code == 1
+    out.flush()
+    assert out.buffer.getvalue() == b"A\n\nC\n" * 3  # input order, an empty record per failure
+    assert err.getvalue() == "gearman-cffi: 3 of 9 jobs failed (first: record 2, WORK_FAIL)\n"
+    # each batch was added backwards (so the server queues it in input order)
+    assert _FakeForegroundClient.added == [b"bad", b"a", b"a", b"c", b"c", b"bad", b"bad", b"a", b"c"]
