@@ -9,10 +9,12 @@ child never writes on its parent's socket: it connects anew.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import time
 
+from . import _arguments as arg
 from .errors import GearmanConnectionError, GearmanServerError, GearmanTimeoutError, ReturnCode
 
 _RECV = 65536
@@ -63,6 +65,24 @@ def counts(line: bytes, fields: int, command: str) -> tuple[str, list[int]]:
     return decode(b"\t".join(parts[:-fields])), numbers
 
 
+def parse_server(server: object) -> tuple[str, int]:
+    entries = arg.servers(server if not isinstance(server, tuple) else [server])
+    if len(entries) != 1:
+        raise ValueError(f"Admin talks to one server, not {len(entries)}")
+    host, port = entries[0]
+    return host.decode("utf-8"), port
+
+
+def parse_timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {type(value).__name__}")
+    if math.isnan(value) or value <= 0:
+        raise ValueError(f"timeout must be positive (or None to block), not {value!r}")
+    return None if math.isinf(value) else float(value)
+
+
 class Wire:
     """A lazily (re)connected socket to one gearmand, with a read buffer."""
 
@@ -75,6 +95,10 @@ class Wire:
         self._buf = bytearray()
         self._deadline: float | None = None
         self._command = ""
+        #: the command went out on a connection opened for an earlier one and
+        #: nothing came back yet: a failure then means that connection was dead
+        #: before this command (gearmand restarted), so a resend is safe
+        self.stale = False
 
     @property
     def where(self) -> str:
@@ -93,6 +117,7 @@ class Wire:
         self._deadline = None if self.timeout is None else time.monotonic() + self.timeout
         if self._sock is not None and self._pid != os.getpid():
             self.close()
+        self.stale = self._sock is not None
         if self._sock is None:
             self._connect()
         assert self._sock is not None
@@ -161,7 +186,9 @@ class Wire:
         except BaseException as exc:
             self.close()
             raise self._translate(exc) from exc
-        if not chunk:
+        if chunk:
+            self.stale = False
+        else:
             self.close()
             raise GearmanConnectionError(
                 ReturnCode.LOST_CONNECTION, f"gearmand at {self.where} closed the connection during {self._command!r}"

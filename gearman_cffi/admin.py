@@ -19,15 +19,17 @@ behaviours worth knowing (tests/test_admin.py shows each):
 
 from __future__ import annotations
 
-import math
 import threading
-from typing import NamedTuple, Union
+from collections.abc import Sequence
+from typing import Callable, NamedTuple, TypeVar, Union
 
 from . import _arguments as arg
 from ._admin_wire import AdminError, UnknownCommandError, Wire
 from ._admin_wire import counts as _ints
 from ._admin_wire import decode as _decode
-from .errors import ClientClosedError, GearmanServerError, ReturnCode
+from ._admin_wire import parse_server as _server
+from ._admin_wire import parse_timeout as _timeout
+from .errors import ClientClosedError, GearmanConnectionError, GearmanServerError, ReturnCode
 
 __all__ = [
     "Admin",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 Name = Union[str, bytes]
+T = TypeVar("T")
 _MAX_QUEUE = 2**31 - 1  # gearmand reads the size with atoi()
 
 
@@ -107,30 +110,13 @@ def _size(value: object, what: str) -> bytes:
     return str(value).encode()
 
 
-def _server(server: object) -> tuple[str, int]:
-    entries = arg.servers(server if not isinstance(server, tuple) else [server])
-    if len(entries) != 1:
-        raise ValueError(f"Admin talks to one server, not {len(entries)}")
-    host, port = entries[0]
-    return host.decode("utf-8"), port
-
-
-def _timeout(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds or None, not {type(value).__name__}")
-    if math.isnan(value) or value <= 0:
-        raise ValueError(f"timeout must be positive (or None to block), not {value!r}")
-    return None if math.isinf(value) else float(value)
-
-
 class Admin:
     """A connection to one gearmand's admin port.
 
     ``server`` is ``"host:port"``, ``"[v6]:port"``, ``"host"`` or ``(host, port)``.
     ``timeout`` (seconds, ``None`` blocks) bounds each whole command: connect,
-    send and reply.  Connects on the first command and again after a failure.
+    send and reply.  Connects on the first command and again after a failure
+    (a command that finds its kept connection dead goes once more).
     Unreachable: ``GearmanConnectionError``; silent: ``GearmanTimeoutError``;
     an ``ERR`` reply: :class:`AdminError`.  Thread-safe (one command at a time).
     """
@@ -170,17 +156,26 @@ class Admin:
         return f"<gearman_cffi.Admin {self._wire.where} {state}>"
 
     # -- transport --------------------------------------------------------------------
-    def _lines(self, *words: bytes) -> list[bytes]:
+    def _exchange(self, words: Sequence[bytes], read: Callable[[], T], resend: bool = True) -> T:
+        """One command and its reply.  If the connection kept from an earlier
+        command turns out dead before any reply (gearmand restarted), the
+        command goes once more on a new connection (unless ``resend`` is off)."""
         with self._lock:
             self._check_open()
+            try:
+                self._wire.begin(b" ".join(words))
+                return read()
+            except GearmanConnectionError:
+                if not (resend and self._wire.stale):
+                    raise
             self._wire.begin(b" ".join(words))
-            return self._wire.block()
+            return read()
+
+    def _lines(self, *words: bytes) -> list[bytes]:
+        return self._exchange(words, self._wire.block)
 
     def _one(self, *words: bytes) -> bytes:
-        with self._lock:
-            self._check_open()
-            self._wire.begin(b" ".join(words))
-            return self._wire.single()
+        return self._exchange(words, self._wire.single)
 
     def _ok(self, *words: bytes) -> str:
         """Send a command answered by ``OK [value]``; return the value."""
@@ -287,12 +282,10 @@ class Admin:
         data = [_word(w, "command word", 1024) for w in words]
         if not data:
             raise ValueError("command needs at least one word")
-        with self._lock:
-            self._check_open()
-            self._wire.begin(b" ".join(data))
+
+        def read() -> list[bytes]:
             first = self._wire.line()
-            if first.startswith((b"OK", b"ERR ")):
-                self._wire.buffer_back(first)
-                return [_decode(self._wire.single())]
             self._wire.buffer_back(first)
-            return [_decode(line) for line in self._wire.block()]
+            return [self._wire.single()] if first.startswith((b"OK", b"ERR ")) else self._wire.block()
+
+        return [_decode(line) for line in self._exchange(data, read, resend=False)]

@@ -260,16 +260,16 @@ def test_silent_server_times_out(silent_server: SilentServer):
 def test_reconnects_after_gearmand_restart(gearmand: Gearmand):
     with Admin(gearmand.address, timeout=10) as admin:
         first = admin.getpid()
+        gearmand.restart()  # the kept connection is dead: the command goes again on a new one
+        assert gearmand.proc is not None and admin.getpid() == gearmand.proc.pid != first
+        assert admin.status() == []
         gearmand.restart()
-        failures = 0
-        for _ in range(2):
-            try:
-                second = admin.getpid()
-                break
-            except GearmanConnectionError:  # the old socket notices the restart once
-                failures += 1
-        assert failures <= 1
-        assert second != first and gearmand.proc is not None and second == gearmand.proc.pid
+        with pytest.raises(GearmanConnectionError):  # the raw command is never sent twice
+            admin.command("getpid")
+        assert admin.command("getpid") == [f"OK {gearmand.proc.pid}"]
+        gearmand.kill()
+        with pytest.raises(GearmanConnectionError, match="cannot connect"):
+            admin.getpid()
 
 
 def test_tuple_and_ipv6_servers(gearmand_module: Gearmand, gearmand_factory: type[Gearmand]):
