@@ -265,3 +265,19 @@ def test_memory_stays_flat(gearmand_factory: type[Gearmand], fn: str):
         peaks.append(usage.ru_maxrss)  # KiB
     assert server.queued(fn) == 220000
     assert peaks[1] < peaks[0] + 20 * 1024, peaks  # ten times the input, not ten times the memory
+
+
+def test_status_of_several_servers(gearmand_factory: type[Gearmand], fn: str):
+    first, second = gearmand_factory().start(), gearmand_factory().start()
+    cli("submit", fn, "-s", first.address, input=lines(2))
+    cli("submit", fn, "-s", second.address, input=lines(5))
+    table = cli("status", "-s", first.address, "-s", second.address)
+    assert table.returncode == 0, table.stderr
+    rows = [line.split() for line in table.stdout.decode().splitlines()]
+    assert rows == [
+        ["SERVER", "FUNCTION", "QUEUED", "RUNNING", "WORKERS"],
+        [first.address, fn, "2", "0", "0"],
+        [second.address, fn, "5", "0", "0"],
+    ]
+    data = json.loads(cli("status", "--json", "-s", first.address, "-s", second.address).stdout)
+    assert [(d["server"], d["queued"]) for d in data] == [(first.address, 2), (second.address, 5)]
