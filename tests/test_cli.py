@@ -281,3 +281,10 @@ def test_status_of_several_servers(gearmand_factory: type[Gearmand], fn: str):
     ]
     data = json.loads(cli("status", "--json", "-s", first.address, "-s", second.address).stdout)
     assert [(d["server"], d["queued"]) for d in data] == [(first.address, 2), (second.address, 5)]
+
+
+def test_submit_fails_over_to_the_next_server(gearmand_module: Gearmand, fn: str):
+    result = cli("submit", fn, "-s", "127.0.0.1:1", "-s", gearmand_module.address, input=lines(50))
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 50
+    assert gearmand_module.queued(fn) == 50
