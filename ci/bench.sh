@@ -2,8 +2,8 @@
 # Benchmarks side by side: raw C libgearman, gearman_cffi, PHP's gearman extension
 # and pygearman, against the same gearmand.  Installs what is missing (php-cli,
 # php-gearman, gcc; pygearman and matplotlib into the venv), compiles bench/c/,
-# runs bench/run.py and writes docs/benchmarks.md and docs/benchmarks.png, then
-# bench/workers.py (worker throughput) and docs/benchmarks-worker.md.
+# runs bench/cli.py (docs/benchmarks-cli.md), bench/run.py (docs/benchmarks.md and
+# docs/benchmarks.png), then bench/workers.py (worker throughput, docs/benchmarks-worker.md).
 #   ./ci/bench.sh --quick     a few minutes
 #   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores, and
 #                             about 30 more for the two worker runs)
@@ -32,6 +32,10 @@ if [[ ${1:-} == payloads ]]; then
   shift
   exec "$PY" bench/payloads.py "$@"
 fi
+# gearman-cffi submit against the gearman CLI (bench/cli.py): docs/benchmarks-cli.md
+cli_args=(--out docs/benchmarks-cli.md)
+for arg in "$@"; do [ "$arg" = "--quick" ] && cli_args+=(--quick); done
+"$PY" bench/cli.py "${cli_args[@]}"
 "$PY" bench/run.py "$@"
 # worker throughput (draining queued jobs), unpinned and with gearmand and the
 # worker on one CPU: docs/benchmarks-worker.md, docs/benchmarks-worker-pinned-same.md

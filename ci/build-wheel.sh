@@ -39,6 +39,7 @@ contents=$(unzip -l "$WHEEL")
 grep -E "gearman_cffi.libs/|licenses/|abi3.so" <<<"$contents"
 grep -q "gearman_cffi.libs/libgearman" <<<"$contents" || { echo "libgearman is not bundled" >&2; exit 1; }
 grep -q "licenses/LICENSES/libgearman.txt" <<<"$contents" || { echo "libgearman's licence is missing" >&2; exit 1; }
+grep -q "gearman_cffi/cli/submit.py" <<<"$contents" || { echo "the gearman-cffi command (gearman_cffi/cli) is missing" >&2; exit 1; }
 "$ROOT/ci/test-wheel.sh" "$WHEEL" "$(pkg-config --modversion gearmand)"
 native=$SECONDS
 

@@ -28,4 +28,4 @@ VENV="${VENV:-$ROOT/.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 PY="$VENV/bin/python"
 "$PY" -m pip install -q --disable-pip-version-check -U pip setuptools wheel cffi
-"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,docs]"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,docs,cli]"

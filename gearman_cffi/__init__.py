@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import _sockets  # noqa: F401  (lets the kernel size libgearman's socket buffers)
 from ._job import Job
 from ._libgearman import ffi, lib
+from .admin import Admin, AdminError, FunctionStatus
 from .callbacks import TaskCallbacks
 from .client import Client
 from .errors import (
@@ -32,9 +33,12 @@ from .worker import Worker
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admin",
+    "AdminError",
     "Client",
     "ClientClosedError",
     "ClientOptions",
+    "FunctionStatus",
     "GearmanConnectionError",
     "GearmanError",
     "GearmanInvalidArgumentError",

@@ -1,0 +1,174 @@
+"""``submit``: records of stdin -> batches of jobs -> handles (or results) on stdout.
+
+stdin is read as it arrives (``os.read``) and cut into batches of at most
+``--batch`` records or ``_MAX_BATCH_BYTES``, or whatever stdin holds right now
+when the next read would wait, so memory stays flat for any input and a slow
+producer's jobs are not held back.  Each batch is added with the Client's
+``add_task*`` and sent by one ``run_tasks()`` (libgearman writes the whole batch
+before reading the replies: no round trip per record); its handles or results
+are written in input order before the next batch is read.  libgearman sends a
+batch newest-first, so each batch is added backwards: the server queues the
+jobs in input order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import select
+import sys
+from collections.abc import Iterator
+from typing import Any, BinaryIO, Callable
+
+from .. import _arguments as arg
+from ..client import Client
+from ..errors import GearmanError
+from ._common import CliError, Interrupted, describe
+from ._parser import client_servers
+from ._progress import Progress
+
+_READ = 1 << 18
+_MAX_BATCH_BYTES = 16 << 20
+_DEFAULT_TIMEOUT = 30.0
+#: Set to a file path to record each batch's size (one line per run_tasks call):
+#: lets tests count round trips without timing anything.
+DEBUG_ENV = "GEARMAN_CFFI_CLI_BATCH_LOG"
+
+
+def _readable(fd: int) -> bool:
+    try:
+        return bool(select.select([fd], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True  # not selectable: just read on
+
+
+def batches(fd: int, sep: bytes, max_count: int, max_bytes: int = _MAX_BATCH_BYTES) -> Iterator[list[bytes]]:
+    """The records of ``fd`` (split on ``sep``; a last record without ``sep``
+    counts, an empty input has none) in lists of at most ``max_count``."""
+    buf = bytearray()
+    batch: list[bytes] = []
+    size = 0
+    while True:
+        data = os.read(fd, _READ)
+        if not data:
+            break
+        buf += data
+        cut = buf.rfind(sep)
+        if cut >= 0:
+            batch.extend(bytes(buf[:cut]).split(sep))
+            del buf[: cut + 1]
+            size += cut + 1
+        while len(batch) >= max_count:
+            yield batch[:max_count]
+            del batch[:max_count]
+            size = sum(map(len, batch))
+        if batch and (size >= max_bytes or not _readable(fd)):
+            yield batch
+            batch, size = [], 0
+    if buf:
+        batch.append(bytes(buf))
+    while batch:
+        yield batch[:max_count]
+        del batch[:max_count]
+
+
+def _adder(client: Client, priority: str, foreground: bool) -> Callable[..., Any]:
+    suffix = "" if priority == "normal" else f"_{priority}"
+    name = f"add_task{suffix}" + ("" if foreground else "_background")
+    add = getattr(client, name, None)
+    if add is None:
+        raise CliError(
+            f"--foreground needs Client.{name} (foreground jobs), which this gearman_cffi "
+            f"({sys.modules['gearman_cffi'].__version__}) does not have yet"
+        )
+    return add  # type: ignore[no-any-return]
+
+
+class _Output:
+    """Handles or results, one record each, in input order; counts what was done."""
+
+    def __init__(self, out: BinaryIO, sep: bytes, foreground: bool) -> None:
+        self.out, self.sep, self.foreground = out, sep, foreground
+        self.submitted = 0  # jobs the server created (handles received)
+        self.completed = 0  # foreground: results received
+        self.failed: list[tuple[int, str]] = []  # foreground: (record number, return code name)
+        self._counted: list[Any] | None = None  # the last batch counted (and printed)
+
+    def batch_done(self, tasks: list[Any]) -> None:
+        """Count a finished batch and print one record per task.  Counted before
+        the write: a Ctrl-C during a blocked write must not count it twice."""
+        if self.foreground:
+            for number, task in enumerate(tasks, self.submitted + 1):
+                if task.result is None:
+                    self.failed.append((number, task.return_code.name))
+        self._write(tasks)
+
+    def batch_cut_short(self, tasks: list[Any]) -> None:
+        """After a failure or Ctrl-C in the middle of a batch: print its records
+        anyway (an empty one for each job not created, or not completed), so
+        output record k still belongs to input record k; count what was done."""
+        if tasks is not self._counted and any(t.job_handle for t in tasks):
+            self._write(tasks)
+
+    def _write(self, tasks: list[Any]) -> None:
+        handles = [t.job_handle for t in tasks]  # each read once: a property reading C memory
+        if self.foreground:
+            results = [t.result for t in tasks]
+            records = [b"" if r is None else bytes(r) for r in results]
+            self.completed += len(results) - results.count(None)
+        else:
+            records = [h.encode("ascii") if h else b"" for h in handles]
+        self.submitted += len(handles) - handles.count(None)
+        self._counted = tasks
+        self.out.write(self.sep.join(records) + self.sep)
+        self.out.flush()
+
+    def summary(self) -> str:
+        if self.foreground:
+            return f"{self.submitted} jobs submitted, {self.completed} completed"
+        return f"{self.submitted} jobs submitted"
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        arg.function_name(args.function)
+    except ValueError as error:
+        parser.error(f"FUNCTION: {error}")
+    timeout = args.timeout if args.timeout is not None else (None if args.foreground else _DEFAULT_TIMEOUT)
+    try:
+        client = Client(client_servers(args.servers), timeout=timeout)
+    except (TypeError, ValueError) as error:
+        parser.error(f"--server: {error}")
+    sep = b"\0" if args.null else b"\n"
+    output = _Output(sys.stdout.buffer, sep, args.foreground)
+    progress = Progress(enabled=not args.no_progress)
+    debug = open(os.environ[DEBUG_ENV], "a") if os.environ.get(DEBUG_ENV) else None
+    tasks: list[Any] = []
+    try:
+        with client:
+            add = _adder(client, args.priority, args.foreground)
+            for batch in batches(sys.stdin.fileno(), sep, args.batch):
+                # libgearman sends a batch newest-first: add it backwards so that
+                # the server queues the jobs in input order
+                tasks = [add(args.function, record) for record in reversed(batch)]
+                tasks.reverse()
+                client.run_tasks()
+                output.batch_done(tasks)
+                progress.update(len(tasks))
+                if debug is not None:
+                    debug.write(f"{len(tasks)}\n")
+                tasks = []
+    except KeyboardInterrupt:
+        output.batch_cut_short(tasks)
+        raise Interrupted(f"interrupted: {output.summary()}") from None
+    except GearmanError as error:
+        output.batch_cut_short(tasks)
+        raise CliError(f"{describe(error)} ({output.summary()} before the failure)") from None
+    finally:
+        progress.close()
+        if debug is not None:
+            debug.close()
+    if output.failed:
+        number, code = output.failed[0]
+        raise CliError(f"{len(output.failed)} of {output.submitted} jobs failed (first: record {number}, {code})")
+    return 0
