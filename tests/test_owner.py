@@ -125,7 +125,9 @@ print(closed_in < 5, thread.is_alive(), [type(e).__name__ for e in raised], clie
 
 
 @pytest.mark.parametrize("api", ["run_tasks", "do_background"])
-def test_close_from_another_thread_stops_a_wait_on_a_silent_server(silent_server: SilentServer, fn: str, api: str) -> None:
+def test_close_from_another_thread_stops_a_wait_on_a_silent_server(
+    silent_server: SilentServer, fn: str, api: str
+) -> None:
     """With timeout=None a wait on a silent server never ends by itself: close()
     from another thread blocked for ever; now it returns and the wait raises
     ClientClosedError (a ConnectionError)."""
