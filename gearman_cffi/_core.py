@@ -129,6 +129,8 @@ class Core:
                     except BaseException:  # Ctrl-C, close(): keep the handles already received
                         lane.after_run(SUCCESS, self.settings)
                         raise
+                    if self.owner.forked:  # a callback forked: the C clients are the parent's, never free them
+                        return  # (the callback's RuntimeError is raised; the next call starts afresh)
                     try:
                         lane.after_run(rc, self.settings)
                         return

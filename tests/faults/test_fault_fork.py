@@ -132,3 +132,49 @@ def test_fork_while_another_thread_runs_tasks(gearmand: Gearmand, fn: str) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:2] == ["[True, True, [True, True], True, True, True]", "True True"], done.stdout
     assert gearmand.queued(fn) == 1 + 100 + 3  # warm-up, the parent's 100, the child's 3 (with the scheduled one)
+
+
+FORK_IN_A_CALLBACK = """
+import os, sys
+from gearman_cffi import Client, TaskCallbacks
+address, fn = sys.argv[1:]
+client = Client(address, timeout=30)
+client.do_background(fn, b"warm-up")
+forked = []
+
+def created(task):
+    if not forked:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        forked.append((pid, read_fd, write_fd))  # the child returns into its parent's run
+
+client.callbacks = TaskCallbacks(created=created)
+tasks = [client.add_task_background(fn, b"parent-%d" % i) for i in range(2000)]
+try:
+    client.run_tasks()
+    outcome = "returned"
+except BaseException as error:
+    outcome = type(error).__name__ + (": forked" if "callback forked" in str(error) else "")
+pid, read_fd, write_fd = forked[0]
+if pid == 0:
+    lines = [outcome, client.pending_tasks == [], client.do_background(fn, b"child").startswith("H:")]
+    os.write(write_fd, repr(lines).encode())
+    os._exit(0)
+os.close(write_fd)
+with os.fdopen(read_fd) as pipe:
+    print(pipe.read())
+os.waitpid(pid, 0)
+print(outcome, all(t.job_handle for t in tasks), client.do_background(fn, b"parent").startswith("H:"))
+"""
+
+
+def test_fork_inside_a_callback(gearmand: Gearmand, fn: str) -> None:
+    """A child forked by a callback returns into its parent's run: it went on
+    reading the parent's socket (the parent's run failed with INVALID_MAGIC).
+    Now the child's run_tasks() stops at once with RuntimeError, never touching
+    the parent's C clients, and its Client then works on a fresh connection."""
+    done = run_python(FORK_IN_A_CALLBACK, gearmand.address, fn, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["['RuntimeError: forked', True, True]", "returned True True"], done.stdout
+    assert gearmand.queued(fn) == 1 + 2000 + 2
+    assert len(gearmand.job_handles()) == 1 + 2000 + 2
