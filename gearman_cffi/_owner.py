@@ -102,8 +102,9 @@ class Owner:
             self.lock.release()
 
     def check_closing(self) -> None:
-        """Between wait slices: stop if another thread asked to close."""
-        if self.closing:
+        """Between wait slices: stop if another thread asked to close (or closed
+        already: a wait on a throwaway C client does not hold the lock)."""
+        if self.closing or self.closed:
             raise self._closed_error()
 
     @contextmanager

@@ -100,7 +100,8 @@ CLOSE_FROM_ANOTHER_THREAD = """
 import sys, threading, time
 from gearman_cffi import Client
 address, fn, api = sys.argv[1:]
-client = Client(address, timeout=None)
+servers = 2 if api.endswith("2") else 1
+client = Client([address] * servers, timeout=None)
 raised = []
 
 def blocked():
@@ -108,8 +109,10 @@ def blocked():
         if api == "run_tasks":
             client.add_task_background(fn, b"never answered")
             client.run_tasks()
-        else:
+        elif api == "do_background":
             client.do_background(fn, b"never answered")
+        else:  # job_statuses, on a server or on two
+            client.job_statuses(["H:nowhere:1", "H:nowhere:2"])
     except BaseException as error:
         raised.append(error)
 
@@ -124,7 +127,7 @@ print(closed_in < 5, thread.is_alive(), [type(e).__name__ for e in raised], clie
 """
 
 
-@pytest.mark.parametrize("api", ["run_tasks", "do_background"])
+@pytest.mark.parametrize("api", ["run_tasks", "do_background", "job_statuses", "job_statuses-on-2"])
 def test_close_from_another_thread_stops_a_wait_on_a_silent_server(
     silent_server: SilentServer, fn: str, api: str
 ) -> None:
