@@ -127,7 +127,7 @@ class Ledger:
     """What the server must hand the CLI worker, per function name."""
 
     expected: dict[bytes, list[bytes]] = field(default_factory=lambda: collections.defaultdict(list))
-    by_unique: dict[tuple[bytes, bytes], str] = field(default_factory=dict)
+    by_unique: dict[tuple[bytes, bytes, bytes], str] = field(default_factory=dict)
     tried: int = 0
     accepted: int = 0
     refused: collections.Counter[str] = field(default_factory=collections.Counter)
