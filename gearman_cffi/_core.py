@@ -141,6 +141,8 @@ class Core:
                     except BaseException:  # Ctrl-C, close(): keep the handles already received
                         lane.after_run(SUCCESS, self.settings)
                         raise
+                    if self.owner.forked:  # a callback forked: the C clients are the parent's, never free them
+                        return  # (the callback's RuntimeError is raised; the next call starts afresh)
                     try:
                         lane.after_run(rc, self.settings)
                         return
@@ -245,7 +247,7 @@ class Core:
             lane = self.router.lane
             target = lane.task_free(self.settings)
             try:
-                result = yield from body(target)
+                result = yield from self.closable(body(target))
             except GearmanError:
                 self._failed(lane, target)
                 raise
@@ -255,6 +257,18 @@ class Core:
             return result
         finally:
             self.owner.leave()
+
+    def closable(self, steps: Steps[T]) -> Steps[T]:
+        """``steps``, stopped at its next slice by ``close()`` from another thread."""
+        try:
+            while True:
+                next(steps)
+                yield
+                self.owner.check_closing()
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        finally:
+            steps.close()
 
     def one_shot(self, call: Callable[..., int], *args: Any) -> None:
         """A C call that completes in one round trip, on a task-free C client."""

@@ -74,6 +74,11 @@ class Owner:
             self.lock = threading.Lock()  # the parent's may have been held at fork()
             self._on_fork()
 
+    @property
+    def forked(self) -> bool:
+        """True in a forked child until the first use there (its handles are the parent's)."""
+        return self.generation != Forks.generation
+
     def enter(self) -> None:
         """Take the lock (the caller calls :meth:`leave`); raise if closed, or
         if this thread is inside one of this object's callbacks (the lock is
@@ -101,8 +106,9 @@ class Owner:
             self.lock.release()
 
     def check_closing(self) -> None:
-        """Between wait slices: stop if another thread asked to close."""
-        if self.closing:
+        """Between wait slices: stop if another thread asked to close (or closed
+        already: a wait on a throwaway C client does not hold the lock)."""
+        if self.closing or self.closed:
             raise self._closed_error()
 
     @contextmanager

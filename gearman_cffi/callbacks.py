@@ -125,13 +125,16 @@ def _dispatch(event: str, c_task: Any) -> int:
         if callback is None:
             return int(lib.GEARMAN_SUCCESS)
         lib.gearman_cffi_refresh(c_task)  # the slot, so the callback sees handle and status
-        with Owner.calling_back(task._core.owner):  # the Client's lock is held: calling it raises
+        owner = task._core.owner
+        with Owner.calling_back(owner):  # the Client's lock is held: calling it raises
             if event in _EVENTS_WITH_DATA:
                 size = lib.gearman_task_data_size(c_task)
                 data = bytes(ffi.buffer(lib.gearman_task_data(c_task), size)) if size else b""
                 callback(task, data)
             else:
                 callback(task)
+        if owner.forked:  # the callback forked, this is the child: stop before reading the parent's socket
+            raise RuntimeError("a callback forked: the child cannot go on with its parent's run_tasks()")
     except BaseException as error:  # re-raised by Client.run_tasks
         if getattr(_stored, "error", None) is None:
             _stored.error = error

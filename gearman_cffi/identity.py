@@ -108,8 +108,13 @@ def environment_servers() -> list[tuple[str, int]]:
     if not value:
         return []
     try:
+        arg.servers(value)  # the checks of an explicit server string (libgearman wraps a port > 65535)
         found = parse_servers(value)
-        arg.servers([(host, port) for host, port in found])  # the same checks as explicit servers
+        arg.servers([(host, port) for host, port in found])
+        ptr = lib.gearman_client_create(ffi.NULL)  # reads $GEARMAN_SERVERS: NULL if it refuses the value
+        if ptr == ffi.NULL:
+            raise ValueError("libgearman refuses it")
+        lib.gearman_client_free(ptr)
     except (GearmanError, ValueError, TypeError) as error:
         raise GearmanInvalidArgumentError(
             lib.GEARMAN_INVALID_ARGUMENT, f"malformed $GEARMAN_SERVERS {value!r}: {error}"

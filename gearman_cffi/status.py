@@ -87,7 +87,7 @@ def job_statuses(core: Core, job_handles: Iterable[arg.Text]) -> list[JobStatus]
 
         def ask(ptr: Any) -> bool:
             todo = [h for h, status in found.items() if not status.is_known]
-            found.update(zip(todo, wait(_batch(todo)(ptr))))
+            found.update(zip(todo, wait(core.closable(_batch(todo)(ptr)))))
             return all(status.is_known for status in found.values())
 
         _on_each_server(core, ask, bool, False)

@@ -101,6 +101,17 @@ def test_servers_from_environment_are_used(monkeypatch: pytest.MonkeyPatch, gear
     assert gearmand_module.queued(fn) == 1
 
 
+@pytest.mark.parametrize("value", ["garbage:::", "host:abc", "[::1", "127.0.0.1:99999999999", "h:0"])
+def test_malformed_servers_in_environment_name_the_variable(monkeypatch: pytest.MonkeyPatch, value: str):
+    """libgearman reads $GEARMAN_SERVERS in gearman_client_create and reports a
+    malformed value as a memory allocation failure, even with servers given."""
+    monkeypatch.setenv("GEARMAN_SERVERS", value)
+    with pytest.raises(gearman_cffi.GearmanInvalidArgumentError) as raised:
+        gearman_cffi.Client("127.0.0.1:4730")
+    assert isinstance(raised.value, ValueError) and not isinstance(raised.value, MemoryError)
+    assert "GEARMAN_SERVERS" in str(raised.value) and repr(value) in str(raised.value)
+
+
 # -- logging --------------------------------------------------------------------------------
 def test_logging_is_off_by_default_and_bridged_when_asked(caplog: pytest.LogCaptureFixture, fn: str):
     caplog.set_level(1, logger="gearman_cffi")

@@ -8,6 +8,8 @@ server must see nothing, and the client must work afterwards.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -163,3 +165,25 @@ def test_keyword_arguments(client: Client, gearmand_module: Gearmand, fn: str) -
     task = client.add_task_low_background(function_name=fn, workload="kw2", unique=None, context=1)
     client.run_tasks()
     assert task.job_handle and gearmand_module.queued(fn) == 2
+
+
+STR_THEN_BYTES = """
+import sys
+from gearman_cffi import Client
+address, fn = sys.argv[1:]
+with Client(address, timeout=10) as client:
+    for name in (fn, fn.encode(), fn, fn.encode()):
+        client.do_background(name, b"x")
+        client.add_task_background(name, b"y")
+    client.run_tasks()
+print("ok")
+"""
+
+
+def test_str_and_bytes_names_under_python_bb(gearmand_module: Gearmand, fn: str) -> None:
+    """The function-name cache once mixed "f" and b"f" keys: their equal hashes
+    made dict lookups compare str with bytes (BytesWarning, an error under -bb)."""
+    done = subprocess.run([sys.executable, "-bb", "-c", STR_THEN_BYTES, gearmand_module.address, fn],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "ok\n", done.stderr
+    assert gearmand_module.queued(fn) == 8

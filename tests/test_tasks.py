@@ -6,6 +6,7 @@ from __future__ import annotations
 import array
 import socket
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -160,3 +161,25 @@ def test_one_of_two_servers_restarted(gearmand_factory: type[Gearmand], fn: str)
         assert all(t.job_handle for t in tasks)
         jobs = [job for server in (first, second) if server.queued(fn) for job in server.drain(fn, server.queued(fn))]
     assert sorted(j for j in jobs if j.isdigit()) == [b"0", b"1", b"2", b"3", b"4"]  # each exactly once
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("added", [False, True], ids=["queued", "added-to-C"])
+def test_free_every_other_task_of_a_200k_batch(gearmand: Gearmand, fn: str, added: bool) -> None:
+    """Withdrawing a task was O(n) (a search of the pending list), so freeing
+    half of a 200,000-task batch took about a quarter of an hour; it is O(1)
+    now (removed at the next flush): a few seconds, bounded very loosely here."""
+    with Client(gearmand.address, timeout=60) as client:
+        tasks = [client.add_task_background(fn, b"%d" % i) for i in range(200_000)]
+        if added:
+            assert tasks[0].unique  # reading a unique adds every queued task to the C client
+        deadline = time.monotonic() + 120
+        for task in tasks[::2]:
+            task.free()
+            assert time.monotonic() < deadline, "free() is not O(1)"
+        assert len(client.pending_tasks) == 100_000
+        client.run_tasks()
+        assert all(t.job_handle for t in tasks[1::2])
+        assert not any(t.job_handle or t.is_pending for t in tasks[::2])
+    assert gearmand.queued(fn) == 100_000
+    assert {int(w) % 2 for w in gearmand.drain(fn, 10)} == {1}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from gearmand import Gearmand
 
-from gearman_cffi import Client, ClientClosedError, Task
+from gearman_cffi import Client, ClientClosedError, Task, Verbose
 
 THREADS = 8
 PER_THREAD = 100
@@ -98,3 +98,27 @@ def test_close_while_other_threads_submit(gearmand: Gearmand, fn: str) -> None:
     _run_threads(work)
     assert closed_seen.is_set() and client.closed
     assert gearmand.queued(fn) == sum(done)
+
+
+def test_set_log_level_from_another_thread_during_a_run(gearmand: Gearmand, fn: str) -> None:
+    """Settings change between runs (the C client is not thread-safe): a change
+    from another thread waits for the run in progress, which is not disturbed."""
+    with Client(gearmand.address, timeout=30) as client:
+        tasks = [client.add_task_background(fn, b"%d" % i) for i in range(5000)]
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                client.run_tasks()
+            except BaseException as error:
+                errors.append(error)
+
+        runner = threading.Thread(target=run)
+        runner.start()
+        for level in [Verbose.CRAZY, None, Verbose.DEBUG, Verbose.CRAZY, None, Verbose.CRAZY]:
+            client.set_log_level(level)
+        runner.join(120)
+        assert not runner.is_alive() and errors == []
+        assert all(t.job_handle for t in tasks) and client.pending_tasks == []
+        assert client.do_background(fn, b"after").startswith("H:")
+    assert gearmand.queued(fn) == 5001

@@ -127,7 +127,7 @@ class Ledger:
     """What the server must hand the CLI worker, per function name."""
 
     expected: dict[bytes, list[bytes]] = field(default_factory=lambda: collections.defaultdict(list))
-    by_unique: dict[tuple[bytes, bytes], str] = field(default_factory=dict)
+    by_unique: dict[tuple[bytes, bytes, bytes], str] = field(default_factory=dict)
     tried: int = 0
     accepted: int = 0
     refused: collections.Counter[str] = field(default_factory=collections.Counter)
@@ -163,8 +163,10 @@ def check_example(client: Client, ledger: Ledger, api: str, name: Any, workload:
         name_b, data = as_bytes(name), workload_bytes(workload)
         assert name_b is not None and data is not None
         if unique is not None:
-            key = (name_b, as_bytes(unique) or b"")
-            if key in ledger.by_unique:  # gearmand coalesces a queued unique
+            unique_b = as_bytes(unique) or b""
+            # gearmand coalesces a queued unique; the unique "-" means "coalesce on the workload"
+            key = (name_b, unique_b, data if unique_b == b"-" else b"")
+            if key in ledger.by_unique:
                 assert handle == ledger.by_unique[key]
                 return
             ledger.by_unique[key] = handle

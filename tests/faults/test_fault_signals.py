@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 from gearmand import Gearmand, SilentServer
 
-from gearman_cffi import Client
+from gearman_cffi import Client, Task
 
 DELAY = 0.5
 LATENCY = 1.0  # the brief: within one second of the signal
@@ -131,3 +131,59 @@ def test_interrupted_do_background_beside_pending_tasks(gearmand: Gearmand, fn: 
         assert len(gearmand.job_handles()) == 3
         assert gearmand.queued(fn) == 3
         assert sorted(gearmand.drain(fn, 3)) == [b"side", b"waiting", b"warm-up"]
+
+
+class Alarm(Exception):
+    """Raised by a SIGALRM handler: any exception from a signal handler, not only Ctrl-C."""
+
+
+@contextmanager
+def alarm_mid_batch(tasks: list[Task]) -> Iterator[None]:
+    """Raise Alarm from a SIGALRM handler (checked every 5 ms) once the run has
+    created part of the batch, not all of it (a sample of 100 tasks tells)."""
+    sample = tasks[:: max(1, len(tasks) // 100)]
+
+    def handler(signum: int, frame: object) -> None:
+        created = sum(t.job_handle is not None for t in sample)
+        if 0 < created < len(sample):
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0.005, 0.005)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+BATCH = 100_000
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs setitimer")
+def test_one_shot_calls_and_clones_work_after_an_interrupted_batch(gearmand: Gearmand, fn: str) -> None:
+    """A C client interrupted mid-run keeps libgearman's run-time state (NON_BLOCKING,
+    FREE_TASKS, "no new tasks"); clones and side clients once copied it, so after
+    the interrupt do_background, job_status and clone().do_background failed
+    (NO_ACTIVE_FDS) or timed out although gearmand had created the job."""
+    with Client(gearmand.address, timeout=5) as client:
+        handles = [client.do_background(fn, b"warm-up")]
+        tasks = [client.add_task_background(fn, b"batch-%d" % i) for i in range(BATCH)]
+        with alarm_mid_batch(tasks), pytest.raises(Alarm):
+            client.run_tasks()
+        assert 0 < len(client.pending_tasks) < BATCH
+        time.sleep(0.5)  # the server has done all it was sent: idle
+        handles.append(client.do_background(fn, b"after"))
+        assert client.job_status(handles[-1]).is_known
+        assert client.job_statuses(handles) == [client.job_status(h) for h in handles]
+        with client.clone() as clone:
+            handles.append(clone.do_background(fn, b"from a clone"))
+            assert clone.job_status(handles[-1]).is_known
+        client.run_tasks()  # the rest of the batch, same uniques
+        assert not client.pending_tasks
+        handles += [t.job_handle for t in tasks]
+        assert None not in handles and len(set(handles)) == BATCH + 3
+        # Every job gearmand holds is one the caller has a handle for: none lost, none twice.
+        assert gearmand.job_handles() == set(handles)
+        assert len({t.unique for t in tasks}) == BATCH
