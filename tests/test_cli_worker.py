@@ -8,21 +8,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import ClassVar
 
-import pytest
 from gearmand import Gearmand
 from test_cli import CLI, cli, lines
-
-import gearman_cffi
-
-needs_worker = pytest.mark.skipif(
-    not hasattr(gearman_cffi, "Worker"), reason="gearman_cffi.Worker not in this build yet (branch worker)"
-)
-needs_foreground = pytest.mark.skipif(
-    not hasattr(gearman_cffi.Client, "add_task"),
-    reason="foreground jobs (Client.add_task / run_tasks / task.result) not in this build yet: the lead adds them",
-)
 
 
 def start_worker(server: Gearmand, function: str, *args: str) -> subprocess.Popen[bytes]:
@@ -47,7 +35,6 @@ def gearman_client(server: Gearmand, function: str, payload: bytes) -> subproces
     )  # fmt: skip
 
 
-@needs_worker
 def test_worker_count_and_byte_exact_results(gearmand_module: Gearmand, fn: str):
     worker = start_worker(gearmand_module, fn, "-c", "3", "--", "tr", "a-z", "A-Z")
     payloads = [b"abc", b"two\nlines\n", b"\x00\xffbin ary\r\n"]
@@ -59,7 +46,6 @@ def test_worker_count_and_byte_exact_results(gearmand_module: Gearmand, fn: str)
     assert gearmand_module.status()[fn][2] == 0
 
 
-@needs_worker
 def test_worker_drains_what_submit_queued(gearmand_module: Gearmand, fn: str, tmp_path: Path):
     out = tmp_path / "out"
     assert cli("submit", fn, "-s", gearmand_module.address, input=lines(100)).returncode == 0
@@ -70,7 +56,6 @@ def test_worker_drains_what_submit_queued(gearmand_module: Gearmand, fn: str, tm
     assert gearmand_module.status()[fn] == (0, 0, 0)
 
 
-@needs_worker
 def test_failing_command_fails_the_job_and_the_worker_goes_on(gearmand_module: Gearmand, fn: str):
     script = 'x=$(cat); [ "$x" != bad ] || exit 3; printf %s "ok:$x"'
     worker = start_worker(gearmand_module, fn, "-c", "2", "--", "sh", "-c", script)
@@ -86,7 +71,6 @@ def test_failing_command_fails_the_job_and_the_worker_goes_on(gearmand_module: G
     assert text.endswith(": sh exited with status 3\n")
 
 
-@needs_worker
 def test_ctrl_c_lets_the_job_in_hand_finish(gearmand_module: Gearmand, fn: str):
     worker = start_worker(gearmand_module, fn, "--", "sh", "-c", "sleep 1; cat")
     client = subprocess.Popen(
@@ -104,7 +88,6 @@ def test_ctrl_c_lets_the_job_in_hand_finish(gearmand_module: Gearmand, fn: str):
     assert err == b"gearman-cffi: worker stopped after 1 jobs\n"
 
 
-@needs_worker
 def test_idle_worker_stops_on_sigterm(gearmand_module: Gearmand, fn: str):
     worker = start_worker(gearmand_module, fn, "--", "cat")
     start = time.monotonic()
@@ -132,7 +115,6 @@ def stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.wait(10)
 
 
-@needs_foreground
 def test_foreground_results_in_input_order(gearmand_module: Gearmand, fn: str):
     # three workers; the first job takes longest, so jobs finish out of input order
     workers = gearman_workers(gearmand_module, fn, 3, 'x=$(cat); sleep "$x"; printf %s "r$x"')
@@ -146,7 +128,6 @@ def test_foreground_results_in_input_order(gearmand_module: Gearmand, fn: str):
         stop_all(workers)
 
 
-@needs_foreground
 def test_foreground_failed_job_exit_1(gearmand_module: Gearmand, fn: str):
     workers = gearman_workers(gearmand_module, fn, 1, 'x=$(cat); [ "$x" != bad ] || exit 1; printf %s "ok$x"')
     try:
@@ -156,74 +137,3 @@ def test_foreground_failed_job_exit_1(gearmand_module: Gearmand, fn: str):
         assert result.stderr == b"gearman-cffi: 1 of 3 jobs failed (first: record 2, WORK_FAIL)\n"
     finally:
         stop_all(workers)
-
-
-@pytest.mark.skipif(hasattr(gearman_cffi.Client, "add_task"), reason="this build has foreground jobs")
-def test_foreground_says_clearly_when_the_client_lacks_it(gearmand_module: Gearmand, fn: str):
-    result = cli("submit", "--foreground", fn, "-s", gearmand_module.address, input=b"x\n")
-    assert result.returncode == 1 and result.stdout == b""
-    assert b"--foreground needs Client.add_task (foreground jobs)" in result.stderr
-    assert fn not in gearmand_module.status()  # nothing was submitted
-
-
-class _FakeTask:
-    def __init__(self, n: int, workload: bytes) -> None:
-        self.job_handle: str | None = None
-        self.result: bytes | None = None
-        self.return_code = gearman_cffi.ReturnCode.IO_WAIT
-        self.workload, self.n = workload, n
-
-
-class _FakeForegroundClient:
-    """Stands in for a Client with foreground jobs: finishes its tasks in reverse
-    order of adding and fails the workload b"bad", to check only the command's
-    side (order, empty records, counts, exit status) before the core has them."""
-
-    added: ClassVar[list[bytes]] = []
-
-    def __init__(self, servers: object, *, timeout: float | None = None) -> None:
-        self.pending: list[_FakeTask] = []
-
-    def __enter__(self) -> _FakeForegroundClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def add_task(self, function: str, workload: bytes) -> _FakeTask:
-        task = _FakeTask(len(self.added), workload)
-        self.added.append(workload)
-        self.pending.append(task)
-        return task
-
-    def run_tasks(self) -> None:
-        for task in reversed(self.pending):
-            task.job_handle = f"H:fake:{task.n}"
-            if task.workload == b"bad":
-                task.return_code = gearman_cffi.ReturnCode.WORK_FAIL
-            else:
-                task.return_code, task.result = gearman_cffi.ReturnCode.SUCCESS, task.workload.upper()
-        self.pending = []
-
-
-def test_foreground_output_logic_with_a_fake_client(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    import io
-    import sys
-
-    from gearman_cffi.cli import main, submit
-
-    monkeypatch.setattr(submit, "Client", _FakeForegroundClient)
-    (tmp_path / "in").write_bytes(b"a\nbad\nc\n" * 3)
-    out = io.TextIOWrapper(io.BytesIO())
-    err = io.StringIO()
-    with open(tmp_path / "in", "rb") as stdin:
-        monkeypatch.setattr(sys, "stdin", stdin)
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        code = main(["submit", "--foreground", "--batch", "2", "upper"])
-    assert code == 1
-    out.flush()
-    assert out.buffer.getvalue() == b"A\n\nC\n" * 3  # input order, an empty record per failure
-    assert err.getvalue() == "gearman-cffi: 3 of 9 jobs failed (first: record 2, WORK_FAIL)\n"
-    # each batch was added backwards (so the server queues it in input order)
-    assert _FakeForegroundClient.added == [b"bad", b"a", b"a", b"c", b"c", b"bad", b"bad", b"a", b"c"]

@@ -75,13 +75,7 @@ def batches(fd: int, sep: bytes, max_count: int, max_bytes: int = _MAX_BATCH_BYT
 def _adder(client: Client, priority: str, foreground: bool) -> Callable[..., Any]:
     suffix = "" if priority == "normal" else f"_{priority}"
     name = f"add_task{suffix}" + ("" if foreground else "_background")
-    add = getattr(client, name, None)
-    if add is None:
-        raise CliError(
-            f"--foreground needs Client.{name} (foreground jobs), which this gearman_cffi "
-            f"({sys.modules['gearman_cffi'].__version__}) does not have yet"
-        )
-    return add  # type: ignore[no-any-return]
+    return getattr(client, name)  # type: ignore[no-any-return]
 
 
 class _Output:
