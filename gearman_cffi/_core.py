@@ -20,6 +20,7 @@ from ._libgearman import ffi, lib
 from ._owner import Owner
 from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
+from ._spread import Spread
 from ._wait import wait
 from .errors import ClientClosedError, GearmanError, error_from
 from .task import Priority, Task
@@ -37,12 +38,13 @@ _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 class Core:
     """The C side of one Client, used through its methods only."""
 
-    def __init__(self, settings: Settings, index: int = 0) -> None:
+    def __init__(self, settings: Settings, index: int = 0, *, spread: bool = False) -> None:
         self.owner = Owner(self._forget_parent, ClientClosedError, "Client")
         if index == 0:
             check_servers(settings.servers)
         self.settings = settings
-        self.router = Failover(settings, index)
+        #: Failover: one server at a time; Spread: every server, by the unique (_spread.py)
+        self.router: Failover | Spread = Spread(settings) if spread else Failover(settings, index)
 
     # -- lifetime ---------------------------------------------------------------------
     def close(self) -> None:
@@ -65,7 +67,11 @@ class Core:
     def clone(self) -> Core:
         """A new core with the same settings, on the server this one uses now."""
         with self.owner.locked():
-            return Core(self.settings, self.router.index)
+            return Core(self.settings, self.router.index, spread=self.spread)
+
+    @property
+    def spread(self) -> bool:
+        return isinstance(self.router, Spread)
 
     # -- settings ---------------------------------------------------------------------
     def update(self, **changes: Any) -> None:
@@ -101,7 +107,7 @@ class Core:
     def withdraw(self, task: Task) -> None:
         with self.owner.locked():
             if not task._dropped:
-                self.router.lane_for(task).withdraw(task)
+                self.router.holder(task).withdraw(task)
 
     def pending(self) -> list[Task]:
         if self.owner.closed:
@@ -117,6 +123,9 @@ class Core:
         self.owner.enter()
         try:
             with _callbacks.reraise_stored():
+                if isinstance(self.router, Spread):  # every lane at once
+                    yield from self.router.run(self.settings, self.owner.check_closing)
+                    return
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
                     lane.flush(self.settings)
@@ -148,9 +157,10 @@ class Core:
         slot = ffi.new("gearman_cffi_slot *")
         self.owner.enter()
         try:
-            lane, attempts = self.router.lane, self.router.attempts()
-            run = lane.run
+            attempts = self.router.attempts()
             for attempt in attempts:
+                lane = self.router.lane_for_unique(unique_c)  # Spread: by the unique, or in turn
+                run = lane.run
                 target = lane.task_free(self.settings)
                 try:
                     rc = lib.gearman_cffi_do_background(target, priority, name_c, unique_c, buffer, size, slot,
@@ -170,6 +180,7 @@ class Core:
                                    self.settings)  # fmt: skip
                     raise
                 if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+                    self.router.remember(lane, [slot])
                     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
                 error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
                 self._failed(lane, target)  # frees the C task with its C client
@@ -225,6 +236,16 @@ class Core:
     def servers(self) -> tuple[Server, ...]:
         return self.settings.servers
 
+    def servers_of(self, handles: list[bytes]) -> dict[bytes, list[Server]]:
+        """The servers that returned each remembered handle (newest first)."""
+        with self.owner.locked():
+            return self.router.servers_of(handles)
+
+    def servers_for_unique(self, unique: bytes) -> list[Server]:
+        """Every server, the likeliest holder of a job with ``unique`` first."""
+        with self.owner.locked():
+            return self.router.servers_for_unique(unique)
+
     def _failed(self, lane: Lane, c_client: Any) -> None:
         """After a failed call on ``c_client``: drop it, and move the main C
         client on to the next server (a failed side client alone with one server
@@ -233,7 +254,7 @@ class Core:
             lane.free_side()
             if len(self.router.servers) == 1:
                 return
-        self.router.move_on(self.settings)
+        self.router.move_on(self.settings, lane)
 
     def _replace(self, lane: Lane, c_client: Any) -> None:
         if c_client is lane.side:

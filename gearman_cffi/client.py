@@ -60,13 +60,22 @@ class Client:
     ``servers`` is ``"h1:4730,h2"`` or a list of ``"host:port"`` / ``(host, port)``;
     ``timeout`` is in seconds, ``None`` to block.  Use one Client per thread
     (``clone()``) for parallel speed; sharing one is safe but serialised.
+
+    ``spread=False`` uses one server at a time, the next one after a failure;
+    ``spread=True`` uses every server at once: a job with an explicit unique
+    goes to the server a consistent hash of the unique picks, others in turn
+    (see docs/scaling.md).
     """
 
-    def __init__(self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None) -> None:
+    def __init__(
+        self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None, spread: bool = False
+    ) -> None:
         # libgearman's client_create adds $GEARMAN_SERVERS first; the list keeps its order.
         environment = [(h.encode(), p) for h, p in _identity.environment_servers()]
         settings = Settings(tuple(environment + arg.servers(servers)), arg.timeout_ms(timeout))
-        self._core = Core(settings)
+        if not isinstance(spread, bool):
+            raise TypeError(f"spread must be True or False, not {type(spread).__name__}")
+        self._core = Core(settings, spread=spread)
 
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
