@@ -88,12 +88,15 @@ class Core:
             return getter(self.router.lane.ptr)
 
     # -- the queue --------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any) -> None:
+    def queue(self, task: Task, keep: Any, unique: Any = ...) -> None:
+        """Queue ``task`` for the next run; ``unique``: its explicit unique as
+        bytes, or None (saves the spreading router reading it from the slot)."""
         self.owner.enter()
         try:
             if self.settings.trampolines:
                 _callbacks.bind(task, self.settings.callbacks)
-            self.router.lane_for(task).queue(task, keep)
+            router = self.router
+            (router.lane_for(task) if unique is ... else router.lane_for_unique(unique)).queue(task, keep)
         finally:
             self.owner.leave()
 

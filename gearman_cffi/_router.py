@@ -34,7 +34,7 @@ class Failover:
     def lane_for(self, task: Task) -> Lane:
         return self.lane
 
-    def lane_for_unique(self, unique: object) -> Lane:
+    def lane_for_unique(self, unique: Any) -> Lane:
         return self.lane
 
     def holder(self, task: Task) -> Lane:

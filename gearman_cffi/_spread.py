@@ -33,6 +33,7 @@ plus ``run``, the batch over every lane at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
@@ -81,7 +82,7 @@ class Spread:
         self.next_due = math.inf
         self.parked: list[set[Task]] = [set() for _ in distinct]  # in doubt: for this server only
         self.live = list(self.lanes)
-        self.turn = 0
+        self.turn = itertools.cycle(self.live)  # lanes in turn, for tasks without a unique
         self.memory: deque[tuple[Lane, list[Any]]] = deque()  # (lane, slots) of created jobs, oldest first
         self.remembered = 0
 
@@ -96,14 +97,12 @@ class Spread:
         return self.lane_for_unique(ffi.string(task._slot.unique))
 
     def lane_for_unique(self, unique: Any) -> Lane:
-        """``unique``: bytes, a ``char[]`` cdata, or NULL / empty for the next lane in turn."""
+        """``unique``: bytes, a ``char[]`` cdata, or None / NULL / empty for the next lane in turn."""
         if type(unique) is not bytes:
-            unique = b"" if unique is ffi.NULL else ffi.string(unique)
+            unique = b"" if unique is None or unique is ffi.NULL else ffi.string(unique)
         if unique:
             return self.lanes[self.ring.server_of(unique)]
-        live = self.live or self.lanes
-        self.turn = turn = (self.turn + 1) % len(live)
-        return live[turn]
+        return next(self.turn)
 
     def holder(self, task: Task) -> Lane:
         """The lane whose queue holds ``task`` (tasks move between lanes)."""
@@ -154,6 +153,7 @@ class Spread:
     def _changed(self) -> None:
         self.ring.set_live([not down for down in self.down])
         self.live = [lane for lane, down in zip(self.lanes, self.down) if not down]
+        self.turn = itertools.cycle(self.live or self.lanes)
         self.next_due = min((at for at, down in zip(self.retry_at, self.down) if down), default=math.inf)
 
     def _move_unsent(self, i: int) -> None:

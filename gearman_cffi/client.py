@@ -179,9 +179,9 @@ class Client:
         buffer, size = arg.workload(workload)
         slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
         if unique is not None:
-            slot.unique = arg.unique(unique)
+            unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (name_c, buffer))
+        self._core.queue(task, (name_c, buffer), unique)
         return task
 
     def run_tasks(self) -> None:
