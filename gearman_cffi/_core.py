@@ -193,13 +193,14 @@ class Core:
         finally:
             self.owner.leave()
 
-    def on_task_free(self, body: Callable[[Any], Steps[T]]) -> Steps[T]:
+    def on_task_free(self, body: Callable[[Any], Steps[T]], unique: Any = ...) -> Steps[T]:
         """Run ``body(c_client)`` on a C client with no task in flight; after a
         failure or an interrupt that C client is replaced (it may hold C tasks
-        whose Python side is gone)."""
+        whose Python side is gone).  A job submission passes its ``unique``
+        (bytes or NULL): the spreading router picks the server by it."""
         self.owner.enter()
         try:
-            lane = self.router.lane
+            lane = self.router.lane if unique is ... else self.router.lane_for_unique(unique)
             target = lane.task_free(self.settings)
             try:
                 result = yield from body(target)

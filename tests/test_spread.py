@@ -154,3 +154,18 @@ def test_spread_is_checked_and_cloned(trio: list[Gearmand], fn: str) -> None:
     with spread_client(trio) as client, client.clone() as clone:
         submit(clone, fn, [None] * 30)
     assert [s.queued(fn) for s in trio] == [10, 10, 10]
+
+
+def test_callbacks_and_scheduled_jobs_follow_the_ring(trio: list[Gearmand], fn: str) -> None:
+    from gearman_cffi import TaskCallbacks
+
+    seen: list[str] = []
+    with spread_client(trio) as client:
+        client.callbacks = TaskCallbacks(created=lambda task: seen.append(task.unique))
+        tasks = [client.add_task_background(fn, b"w", f"cb-{i}") for i in range(30)]
+        client.run_tasks()
+        assert sorted(seen) == sorted(t.unique for t in tasks)
+        before = [uniques_on(s) for s in trio]
+        for i in range(30):  # the same uniques, scheduled: coalesced on the same servers
+            client.do_background_at(2**31 - 1, fn, b"later", f"cb-{i}")
+    assert [uniques_on(s) for s in trio] == before
