@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -93,8 +94,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the gearmand started so far (finally)
     rounds = args.rounds or (2 if args.quick else 5)
     jobs = {"batch": 30_000 if args.quick else 100_000, "do": 3_000 if args.quick else 10_000}
+    load_start = os.getloadavg()
     samples: dict[str, list[dict[str, float]]] = {c[0]: [] for c in CONFIGS}
     for r in range(rounds):
         for label, mode, n, m, router, unique in CONFIGS:
@@ -111,7 +114,8 @@ def main() -> None:
         }  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     record = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "rounds": rounds, "jobs": jobs,
-              "cpus": os.cpu_count(), "load_before": os.getloadavg(), "results": summary}  # fmt: skip
+              "cpus": os.cpu_count(), "load_start": load_start, "load_end": os.getloadavg(),
+              "results": summary}  # fmt: skip
     (args.out / "scaling.json").write_text(json.dumps(record, indent=1) + "\n")
     print("| configuration | jobs/s (median) | min-max | client CPU us/job | servers CPU us/job | smallest share |")
     print("|---|---:|---:|---:|---:|---:|")
