@@ -89,16 +89,22 @@ class Core:
 
     # -- the queue --------------------------------------------------------------------
     def queue(self, task: Task, keep: Any, unique: Any = ...) -> None:
-        """Queue ``task`` for the next run; ``unique``: its explicit unique as
-        bytes, or None (saves the spreading router reading it from the slot)."""
-        self.owner.enter()
+        """Queue a task on its lane (the per-task hot path of a batch: kept flat).
+        ``unique``: its explicit unique as bytes, or None, when the caller has it
+        (the spreading router then need not read it from the slot)."""
+        owner, router = self.owner, self.router
+        owner.enter()
         try:
             if self.settings.trampolines:
                 _callbacks.bind(task, self.settings.callbacks)
-            router = self.router
-            (router.lane_for(task) if unique is ... else router.lane_for_unique(unique)).queue(task, keep)
+            if router.single:
+                lane = router.lane
+            else:
+                lane = router.lane_for(task) if unique is ... else router.lane_for_unique(unique)
+            lane.pending.append(task)
+            lane.keep.append(keep)
         finally:
-            self.owner.leave()
+            owner.lock.release()
 
     def flush_now(self) -> None:
         """Add queued tasks to the C client now (a queued task's auto unique is
@@ -151,40 +157,74 @@ class Core:
         finally:
             self.owner.leave()
 
-    def do_background(
-        self, client: Client, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int
-    ) -> Steps[str]:
-        """One task run to completion on a task-free C client.  If interrupted,
-        the submission is kept as a pending Task of the client, so the job the
-        server may have created is not lost: the next ``run_tasks()`` collects it."""
-        slot = ffi.new("gearman_cffi_slot *")
+    def submit(
+        self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
+        size: int,
+    ) -> Any:
+        """One job run to the end on a task-free C client (created, or for a
+        foreground slot completed or failed).  The first slice runs now: the
+        slot comes back if that finished the job (the usual case, with no
+        generator on the hot path), else the steps that go on with it.
+
+        An interrupted background submission is kept as a pending Task of the
+        client, so the job the server may have created is not lost (the next
+        ``run_tasks()`` collects it); an interrupted foreground one drops its C
+        client (the job goes on without a listener; its unique lets a retry join it)."""
         self.owner.enter()
         try:
+            router = self.router
+            lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
+            target = lane.task_free(self.settings)
+            rc = lib.gearman_cffi_submit(target, priority, slot.foreground, name_c, unique_c, buffer, size, slot,
+                                         lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+        except BaseException:
+            self.owner.leave()
+            raise
+        if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+            if not router.single:
+                router.remember(lane, [slot])  # for job_status: which server made the handle
+            self.owner.leave()
+            return slot
+        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, buffer, size)
+        next(steps)  # to its first yield: from now on its clean-up runs however it ends
+        return steps
+
+    def _go_on(
+        self, rc: int, lane: Lane, target: Any, client: Client, slot: Any, priority: Priority, name: bytes,
+        name_c: Any, buffer: Any, size: int,
+    ) -> Steps[Any]:
+        """The rest of :meth:`submit` (lock held; released when this ends)."""
+        yield
+        try:
             attempts = self.router.attempts()
+            run, foreground = lane.run, bool(slot.foreground)
             for attempt in attempts:
-                lane = self.router.lane_for_unique(unique_c)  # Spread: by the unique, or in turn
-                run = lane.run
-                target = lane.task_free(self.settings)
+                if attempt:  # the first attempt was made by submit(); Spread: the next server by the unique
+                    lane = self.router.lane_for_unique(slot.unique)
+                    run = lane.run
+                    target = lane.task_free(self.settings)
+                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, slot.unique, buffer, size,
+                                                 slot, lane.uniques, SLICE_MS, run)  # fmt: skip
                 try:
-                    rc = lib.gearman_cffi_do_background(target, priority, name_c, unique_c, buffer, size, slot,
-                                                        lane.uniques, SLICE_MS, run)  # fmt: skip
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
-                    unique_c = slot.unique  # a retry sends the same unique
                     while rc == IO_WAIT:
                         yield
                         self.owner.check_closing()
                         rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, run)
                 except BaseException:
                     if run.idle_since_ms != 0:
-                        if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
-                            buffer = slot.workload = ffi.from_buffer(buffer)
-                        lane.adopt(Task(client, self, slot, name, priority, None), (name_c, buffer), target,
-                                   self.settings)  # fmt: skip
+                        if foreground:
+                            self._replace(lane, target)
+                        else:
+                            if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
+                                buffer = slot.workload = ffi.from_buffer(buffer)
+                            lane.adopt(Task(client, self, slot, name, priority, None), (name_c, buffer), target,
+                                       self.settings)  # fmt: skip
                     raise
                 if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
                     self.router.remember(lane, [slot])
-                    return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+                    return slot
                 error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
                 self._failed(lane, target)  # frees the C task with its C client
                 if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:

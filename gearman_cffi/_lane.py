@@ -104,11 +104,7 @@ class Lane:
         if self.ptr is not None:
             self.ptr = new_c_client(settings, self.server)
 
-    # -- the queue ------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any) -> None:
-        self.pending.append(task)
-        self.keep.append(keep)
-
+    # -- the queue (Core.queue appends to ``pending`` and ``keep`` itself) --------------
     def drop_pending(self) -> None:
         for task in self.pending:
             task._detach()
@@ -170,14 +166,17 @@ class Lane:
         return self.run.created == len(self.pending) and not self.stale
 
     def settle(self) -> bool:
-        """Drop the pending tasks whose job the server created.  True if a C task
-        ended without a job (freed by libgearman) or is not done with despite a
-        handle (a callback stopped the run): only a fresh C client is safe then."""
+        """Drop the pending tasks the run is done with: a background job created,
+        a foreground job completed or failed.  True if a C task ended without a
+        job (freed by libgearman) or a background one is not done with despite
+        a handle (a callback stopped the run): only a fresh C client is safe
+        then.  A foreground job still running stays pending (a re-sent one
+        joins it: same unique)."""
         flushed = self.flushed
         tasks, keep, lost = [], [], False
         for task, kept in zip(self.pending[:flushed], self.keep[:flushed]):
             slot = task._slot
-            if slot.job_handle[0] != b"\0":
+            if slot.job_handle[0] != b"\0" and (slot.released or not slot.foreground):
                 lost = lost or not slot.released
             else:
                 lost = lost or bool(slot.released)
@@ -215,4 +214,5 @@ class Lane:
                 self.flushed = 1
             else:  # queued tasks were added before it: keep that order
                 self.replace(settings)
-        self.queue(task, keep)
+        self.pending.append(task)
+        self.keep.append(keep)

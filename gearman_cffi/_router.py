@@ -5,7 +5,10 @@ time.  libgearman's own multi-server handling loses job handles when a listed
 server is down (its JOB_CREATED counters drift), so each C client talks to one
 server and the router moves the lane on to the next server after a failed
 network call.  :class:`~gearman_cffi._spread.Spread` (``Client(spread=True)``)
-is the second router, with the same interface: it uses every server at once.
+is the second router, with the same interface (``single``, ``lanes``,
+``lane``, ``lane_for``, ``lane_for_unique``, ``holder``, ``attempts``,
+``move_on``, ``remember``, ``servers_of``, ``servers_for_unique``): it uses
+every server at once.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ if TYPE_CHECKING:
 
 class Failover:
     """One lane, on one server of the list at a time."""
+
+    #: every task goes to ``lane`` (lets the core skip ``lane_for`` per task)
+    single = True
 
     def __init__(self, settings: Settings, index: int = 0) -> None:
         self.servers: tuple[Server, ...] = settings.servers

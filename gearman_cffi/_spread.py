@@ -23,8 +23,10 @@ plus ``run``, the batch over every lane at once.
   acknowledging them are *in doubt* (it may have stored them: a durable queue
   brings them back after a restart), so they stay parked on it and are sent
   to it again, same unique, once it answers, where a stored copy coalesces
-  with them; sent elsewhere, they could run twice.  When the probe is due the
-  lane takes its share again; if it still fails, its tasks move again.
+  with them; sent elsewhere, they could run twice.  If it has not answered
+  after ``HOLD`` seconds, they go to the live servers too (at least once).
+  When the probe is due the lane takes its share again; if it still fails,
+  its tasks move again.
 * Errors: ``run`` raises one ConnectionError (TimeoutError for a hung server)
   per server that failed with tasks in doubt, after all other lanes are done,
   and none for a server whose tasks all moved; ConnectionError also when no
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
 SHARE_MS = 2
 #: Seconds before the first probe of a failed server, and the longest back-off.
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 5.0
+#: Seconds tasks in doubt wait for their own server before they go to another.
+HOLD = 10.0
 #: Jobs whose handle the router remembers (with their server) for job_status.
 REMEMBERED = 16384
 #: The errors that take a server out of the ring.
@@ -69,6 +73,9 @@ def now_ms() -> int:
 class Spread:
     """One lane per distinct server; tasks spread by a ring of uniques."""
 
+    #: tasks go to several lanes (``lane_for`` per task)
+    single = False
+
     def __init__(self, settings: Settings, index: int = 0) -> None:
         self.servers: tuple[Server, ...] = settings.servers
         self.index = 0
@@ -78,6 +85,7 @@ class Spread:
         self.ring = Ring([b"%s:%d" % server for server in distinct])
         self.down = [False] * len(distinct)
         self.failures = [0] * len(distinct)  # in a row; 0 after a run that went through
+        self.down_since = [0.0] * len(distinct)  # the first of those failures
         self.retry_at = [0.0] * len(distinct)
         self.next_due = math.inf
         self.parked: list[set[Task]] = [set() for _ in distinct]  # in doubt: for this server only
@@ -133,6 +141,8 @@ class Spread:
         if in_doubt:
             self.parked[i] = set(lane.pending[: lane.flushed])
         lane.replace(settings)
+        if not self.failures[i]:
+            self.down_since[i] = time.monotonic()
         self.failures[i] += 1
         delay = min(BACKOFF_FIRST * 2.0 ** (self.failures[i] - 1), BACKOFF_MAX)
         self.retry_at[i] = time.monotonic() + delay * random.uniform(0.5, 1.0)
@@ -159,13 +169,18 @@ class Spread:
     def _move_unsent(self, i: int) -> None:
         if self.live:
             for task, keep in self.lanes[i].take_unsent(self.parked[i]):
-                self.lane_for(task).queue(task, keep)
+                lane = self.lane_for(task)
+                lane.pending.append(task)
+                lane.keep.append(keep)
 
     def _stranded(self, settings: Settings) -> int:
-        """Move tasks left on down lanes (no lane was live when theirs failed);
-        return how many still wait for a live lane."""
+        """Move tasks left on down lanes (no lane was live when theirs failed,
+        or in doubt for longer than HOLD); return how many still wait for a live lane."""
         left = 0
+        now = time.monotonic()
         for i, lane in enumerate(self.lanes):
+            if self.down[i] and self.parked[i] and now - self.down_since[i] >= HOLD:
+                self.parked[i].clear()  # its server did not come back: they go elsewhere (at least once)
             if self.down[i] and len(lane.pending) > len(self.parked[i]):
                 if lane.flushed:
                     lane.replace(settings)
@@ -256,7 +271,7 @@ class Spread:
         host, port = self.lanes[i].server
         count = len(self.parked[i])
         return type(error)(error.code, f"{host.decode(errors='replace')}:{port}: {error.message} ({count} tasks in "
-                                       "doubt wait for this server; they are sent again when it answers)")  # fmt: skip
+                                       f"doubt wait up to {HOLD:.0f} s for this server to answer again)")  # fmt: skip
 
     # -- handles ----------------------------------------------------------------------
     def remember(self, lane: Lane, slots: list[Any]) -> None:
