@@ -22,7 +22,7 @@ from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
 from ._spread import Spread
 from ._wait import wait
-from .errors import ClientClosedError, GearmanError, error_from
+from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
 from .task import Priority, Task
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ class Core:
                 lane = router.lane
             else:
                 lane = router.lane_for(task) if unique is ... else router.lane_for_unique(unique)
+            if task._slot.foreground:
+                lane.foreground = True
             lane.pending.append(task)
             lane.keep.append(keep)
         finally:
@@ -137,7 +139,13 @@ class Core:
                     return
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
-                    lane.flush(self.settings)
+                    try:
+                        lane.flush(self.settings)
+                    except GearmanConnectionError:  # asking for exceptions found the server down
+                        self.router.move_on(self.settings)
+                        if attempt == attempts[-1]:
+                            raise
+                        continue
                     try:
                         rc = lane.start_run()
                         while rc == IO_WAIT:
@@ -173,9 +181,13 @@ class Core:
         self.owner.enter()
         try:
             router = self.router
+            if slot.foreground:  # a round trip to a worker: no fast path needed
+                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
+                next(steps)
+                return steps
             lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
             target = lane.task_free(self.settings)
-            rc = lib.gearman_cffi_submit(target, priority, slot.foreground, name_c, unique_c, buffer, size, slot,
+            rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
                                          lane.uniques, SLICE_MS, lane.run)  # fmt: skip
         except BaseException:
             self.owner.leave()
@@ -185,29 +197,39 @@ class Core:
                 router.remember(lane, [slot])  # for job_status: which server made the handle
             self.owner.leave()
             return slot
-        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, buffer, size)
+        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size)
         next(steps)  # to its first yield: from now on its clean-up runs however it ends
         return steps
 
     def _go_on(
-        self, rc: int, lane: Lane, target: Any, client: Client, slot: Any, priority: Priority, name: bytes,
-        name_c: Any, buffer: Any, size: int,
+        self, rc: int | None, lane: Lane | None, target: Any, client: Client, slot: Any, priority: Priority,
+        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int,
     ) -> Steps[Any]:
-        """The rest of :meth:`submit` (lock held; released when this ends)."""
+        """The rest of :meth:`submit` (lock held; released when this ends);
+        ``rc`` None: no attempt made yet."""
         yield
         try:
-            attempts = self.router.attempts()
-            run, foreground = lane.run, bool(slot.foreground)
+            attempts, foreground = self.router.attempts(), bool(slot.foreground)
             for attempt in attempts:
-                if attempt:  # the first attempt was made by submit(); Spread: the next server by the unique
-                    lane = self.router.lane_for_unique(slot.unique)
-                    run = lane.run
+                if rc is None:  # Spread: the server by the unique (the one sent: retries keep it), or in turn
+                    lane = self.router.lane if self.router.single else self.router.lane_for_unique(unique_c)
                     target = lane.task_free(self.settings)
-                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, slot.unique, buffer, size,
-                                                 slot, lane.uniques, SLICE_MS, run)  # fmt: skip
+                    if foreground:
+                        try:
+                            lane.ready_for_foreground(target)
+                        except GearmanConnectionError:
+                            self._failed(lane, target)
+                            if attempt == attempts[-1]:
+                                raise
+                            continue
+                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
+                                                 slot, lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+                assert lane is not None
+                run = lane.run
                 try:
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
+                    unique_c = slot.unique  # a retry sends the same unique
                     while rc == IO_WAIT:
                         yield
                         self.owner.check_closing()
@@ -229,6 +251,7 @@ class Core:
                 self._failed(lane, target)  # frees the C task with its C client
                 if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
                     raise error
+                rc = None
             raise AssertionError("unreachable")
         finally:
             self.owner.leave()

@@ -199,10 +199,15 @@ class Spread:
             active = [i for i, lane in enumerate(self.lanes) if lane.pending and not self.down[i]]
             if not active:
                 break
-            for i in active:
-                self.lanes[i].flush(settings)
-            rcs = yield from self._drive(active, settings, check_closing)
             moved = False
+            for i in list(active):
+                try:
+                    self.lanes[i].flush(settings)
+                except DEATH:  # asking for exceptions (foreground tasks) found the server down: nothing sent
+                    self.lost(i, settings, in_doubt=False)
+                    active.remove(i)
+                    moved = True
+            rcs = yield from self._drive(active, settings, check_closing)
             for i, rc in zip(active, rcs):
                 error = self._after_run(i, rc, settings)
                 if isinstance(error, DEATH):
