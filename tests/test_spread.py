@@ -169,3 +169,26 @@ def test_callbacks_and_scheduled_jobs_follow_the_ring(trio: list[Gearmand], fn: 
         for i in range(30):  # the same uniques, scheduled: coalesced on the same servers
             client.do_background_at(2**31 - 1, fn, b"later", f"cb-{i}")
     assert [uniques_on(s) for s in trio] == before
+
+
+def test_foreground_jobs_spread_and_complete(trio: list[Gearmand], fn: str) -> None:
+    """One ``cat`` worker per server (as every worker should: all servers); a
+    foreground batch and do() get each result from whichever server took the job."""
+    from peers import cli_worker
+
+    workers = [cli_worker(s, fn, 1000, "cat") for s in trio]
+    try:
+        with spread_client(trio) as client:
+            tasks = [client.add_task(fn, f"r-{i}".encode(), f"fg-{i}") for i in range(60)]
+            tasks += [client.add_task(fn, f"a-{i}".encode()) for i in range(30)]
+            client.run_tasks()
+            assert [t.result for t in tasks] == [f"r-{i}".encode() for i in range(60)] + [
+                f"a-{i}".encode() for i in range(30)]  # fmt: skip
+            assert [client.do(fn, b"one %d" % i) for i in range(6)] == [b"one %d" % i for i in range(6)]
+            assert client.do(fn, b"by unique", "fg-unique") == b"by unique"
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+    counts = [s.status().get(fn, (0, 0, 0))[0] for s in trio]
+    assert counts == [0, 0, 0]
