@@ -11,8 +11,15 @@
 #                             socket (bench/payloads.py; its section of docs/benchmarks.md)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR) or
 # bench/payloads.py.
+#   ./ci/bench.sh --scaling [--quick]   Client(spread=True) over 1, 2, 3 gearmand
+#                                       (bench/scaling.py; writes docs/scaling.json)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+if [[ "${1:-}" == "--scaling" ]]; then
+  shift
+  exec "$PY" bench/scaling.py "$@"
+fi
 
 ensure_apt_packages php-cli php-gearman gcc libc6-dev
 # pygearman: the maintained Python 3 fork of the pure-Python `gearman` client

@@ -20,6 +20,7 @@ from ._libgearman import ffi, lib
 from ._owner import Owner
 from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
+from ._spread import Spread
 from ._wait import wait
 from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
 from .task import Priority, Task
@@ -37,12 +38,13 @@ _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 class Core:
     """The C side of one Client, used through its methods only."""
 
-    def __init__(self, settings: Settings, index: int = 0) -> None:
+    def __init__(self, settings: Settings, index: int = 0, *, spread: bool = False) -> None:
         self.owner = Owner(self._forget_parent, ClientClosedError, "Client")
         if index == 0:
             check_servers(settings.servers)
         self.settings = settings
-        self.router = Failover(settings, index)
+        #: Failover: one server at a time; Spread: every server, by the unique (_spread.py)
+        self.router: Failover | Spread = Spread(settings) if spread else Failover(settings, index)
 
     # -- lifetime ---------------------------------------------------------------------
     def close(self) -> None:
@@ -65,7 +67,11 @@ class Core:
     def clone(self) -> Core:
         """A new core with the same settings, on the server this one uses now."""
         with self.owner.locked():
-            return Core(self.settings, self.router.index)
+            return Core(self.settings, self.router.index, spread=self.spread)
+
+    @property
+    def spread(self) -> bool:
+        return isinstance(self.router, Spread)
 
     # -- settings ---------------------------------------------------------------------
     def update(self, **changes: Any) -> None:
@@ -82,14 +88,19 @@ class Core:
             return getter(self.router.lane.ptr)
 
     # -- the queue --------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any) -> None:
-        """Queue a task on its lane (the per-task hot path of a batch: kept flat)."""
+    def queue(self, task: Task, keep: Any, unique: Any = ...) -> None:
+        """Queue a task on its lane (the per-task hot path of a batch: kept flat).
+        ``unique``: its explicit unique as bytes, or None, when the caller has it
+        (the spreading router then need not read it from the slot)."""
         owner, router = self.owner, self.router
         owner.enter()
         try:
             if self.settings.trampolines:
                 _callbacks.bind(task, self.settings.callbacks)
-            lane = router.lane if router.single else router.lane_for(task)
+            if router.single:
+                lane = router.lane
+            else:
+                lane = router.lane_for(task) if unique is ... else router.lane_for_unique(unique)
             if task._slot.foreground:
                 lane.foreground = True
             lane.pending.append(task)
@@ -107,7 +118,7 @@ class Core:
     def withdraw(self, task: Task) -> None:
         with self.owner.locked():
             if not task._dropped:
-                self.router.lane_for(task).withdraw(task)
+                self.router.holder(task).withdraw(task)
 
     def pending(self) -> list[Task]:
         if self.owner.closed:
@@ -123,6 +134,9 @@ class Core:
         self.owner.enter()
         try:
             with _callbacks.reraise_stored():
+                if isinstance(self.router, Spread):  # every lane at once
+                    yield from self.router.run(self.settings, self.owner.check_closing)
+                    return
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
                     try:
@@ -168,11 +182,12 @@ class Core:
         client (the job goes on without a listener; its unique lets a retry join it)."""
         self.owner.enter()
         try:
+            router = self.router
             if slot.foreground:  # a round trip to a worker: no fast path needed
-                steps = self._go_on(None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
+                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
                 next(steps)
                 return steps
-            lane = self.router.lane
+            lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
             target = lane.task_free(self.settings)
             rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
                                          lane.uniques, SLICE_MS, lane.run)  # fmt: skip
@@ -180,24 +195,26 @@ class Core:
             self.owner.leave()
             raise
         if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+            if not router.single:
+                router.remember(lane, [slot])  # for job_status: which server made the handle
             self.owner.leave()
             return slot
-        steps = self._go_on(rc, target, client, slot, priority, name, name_c, unique_c, buffer, size)
+        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size)
         next(steps)  # to its first yield: from now on its clean-up runs however it ends
         return steps
 
     def _go_on(
-        self, rc: int | None, target: Any, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any,
-        unique_c: Any, buffer: Any, size: int,
+        self, rc: int | None, lane: Lane | None, target: Any, client: Client, slot: Any, priority: Priority,
+        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int,
     ) -> Steps[Any]:
         """The rest of :meth:`submit` (lock held; released when this ends);
         ``rc`` None: no attempt made yet."""
         yield
         try:
-            lane, attempts = self.router.lane, self.router.attempts()
-            run, foreground = lane.run, bool(slot.foreground)
+            attempts, foreground = self.router.attempts(), bool(slot.foreground)
             for attempt in attempts:
-                if rc is None:
+                if rc is None:  # Spread: the server by the unique (the one sent: retries keep it), or in turn
+                    lane = self.router.lane if self.router.single else self.router.lane_for_unique(unique_c)
                     target = lane.task_free(self.settings)
                     if foreground:
                         try:
@@ -208,7 +225,9 @@ class Core:
                                 raise
                             continue
                     rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
-                                                 slot, lane.uniques, SLICE_MS, run)  # fmt: skip
+                                                 slot, lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+                assert lane is not None
+                run = lane.run
                 try:
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
@@ -228,6 +247,7 @@ class Core:
                                        self.settings)  # fmt: skip
                     raise
                 if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+                    self.router.remember(lane, [slot])
                     return slot
                 error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
                 self._failed(lane, target)  # frees the C task with its C client
@@ -238,13 +258,14 @@ class Core:
         finally:
             self.owner.leave()
 
-    def on_task_free(self, body: Callable[[Any], Steps[T]]) -> Steps[T]:
+    def on_task_free(self, body: Callable[[Any], Steps[T]], unique: Any = ...) -> Steps[T]:
         """Run ``body(c_client)`` on a C client with no task in flight; after a
         failure or an interrupt that C client is replaced (it may hold C tasks
-        whose Python side is gone)."""
+        whose Python side is gone).  A job submission passes its ``unique``
+        (bytes or NULL): the spreading router picks the server by it."""
         self.owner.enter()
         try:
-            lane = self.router.lane
+            lane = self.router.lane if unique is ... else self.router.lane_for_unique(unique)
             target = lane.task_free(self.settings)
             try:
                 result = yield from self.closable(body(target))
@@ -296,6 +317,16 @@ class Core:
     def servers(self) -> tuple[Server, ...]:
         return self.settings.servers
 
+    def servers_of(self, handles: list[bytes]) -> dict[bytes, list[Server]]:
+        """The servers that returned each remembered handle (newest first)."""
+        with self.owner.locked():
+            return self.router.servers_of(handles)
+
+    def servers_for_unique(self, unique: bytes) -> list[Server]:
+        """Every server, the likeliest holder of a job with ``unique`` first."""
+        with self.owner.locked():
+            return self.router.servers_for_unique(unique)
+
     def _failed(self, lane: Lane, c_client: Any) -> None:
         """After a failed call on ``c_client``: drop it, and move the main C
         client on to the next server (a failed side client alone with one server
@@ -304,7 +335,7 @@ class Core:
             lane.free_side()
             if len(self.router.servers) == 1:
                 return
-        self.router.move_on(self.settings)
+        self.router.move_on(self.settings, lane)
 
     def _replace(self, lane: Lane, c_client: Any) -> None:
         if c_client is lane.side:

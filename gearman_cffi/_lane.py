@@ -20,6 +20,7 @@ Rules (each one a libgearman trap; see docs/traps.md):
 from __future__ import annotations
 
 import uuid
+from collections.abc import Container
 from typing import TYPE_CHECKING, Any
 
 from ._libgearman import ffi, lib
@@ -129,6 +130,20 @@ class Lane:
         if task._slot.added and self.flushed:
             self.stale = True  # its C task may be in the C client: replace it before the next run
 
+    def take_unsent(self, stay: Container[Task]) -> list[tuple[Task, Any]]:
+        """Remove the pending tasks not in ``stay`` (and withdrawn ones) and
+        return them with what they keep alive, to be queued on another lane.
+        Only after ``replace``: none of them may be in the C client."""
+        assert not self.flushed
+        staying: list[tuple[Task, Any]] = []
+        moving: list[tuple[Task, Any]] = []
+        for pair in zip(self.pending, self.keep):
+            if not pair[0]._dropped:
+                (staying if pair[0] in stay else moving).append(pair)
+        self.pending, self.keep = [t for t, _ in staying], [k for _, k in staying]
+        self.withdrawn = 0
+        return moving
+
     def live_pending(self) -> list[Task]:
         return [t for t in self.pending if not t._dropped]
 
@@ -152,13 +167,14 @@ class Lane:
                 raise error_from(self.ret[0], self.ptr)
 
     # -- running --------------------------------------------------------------------
-    def start_run(self) -> int:
+    def start_run(self, slice_ms: int = SLICE_MS) -> int:
         self.run.idle_since_ms = 0
-        return self.run_slice()
+        return self.run_slice(slice_ms)
 
-    def run_slice(self) -> int:
-        """One slice of ``gearman_client_run_tasks`` on the main C client."""
-        return lib.gearman_cffi_run_tasks(self.ptr, SLICE_MS, self.run)  # type: ignore[no-any-return]
+    def run_slice(self, slice_ms: int = SLICE_MS) -> int:
+        """One slice of ``gearman_client_run_tasks`` on the main C client (0: no
+        wait, only what the sockets allow now)."""
+        return lib.gearman_cffi_run_tasks(self.ptr, slice_ms, self.run)  # type: ignore[no-any-return]
 
     def all_created(self) -> bool:
         return self.run.created == len(self.pending) and not self.stale

@@ -58,13 +58,22 @@ class Client(ClientSettings):
     ``servers`` is ``"h1:4730,h2"`` or a list of ``"host:port"`` / ``(host, port)``;
     ``timeout`` is in seconds, ``None`` to block.  Use one Client per thread
     (``clone()``) for parallel speed; sharing one is safe but serialised.
+
+    ``spread=False`` uses one server at a time, the next one after a failure;
+    ``spread=True`` uses every server at once: a job with an explicit unique
+    goes to the server a consistent hash of the unique picks, others in turn
+    (see docs/scaling.md).
     """
 
-    def __init__(self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None) -> None:
+    def __init__(
+        self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None, spread: bool = False
+    ) -> None:
         # libgearman's client_create adds $GEARMAN_SERVERS first; the list keeps its order.
         environment = [(h.encode(), p) for h, p in _identity.environment_servers()]
         settings = Settings(tuple(environment + arg.servers(servers)), arg.timeout_ms(timeout))
-        self._core = Core(settings)
+        if not isinstance(spread, bool):
+            raise TypeError(f"spread must be True or False, not {type(spread).__name__}")
+        self._core = Core(settings, spread=spread)
 
     # -- lifetime -------------------------------------------------------------------
     def close(self) -> None:
@@ -184,9 +193,9 @@ class Client(ClientSettings):
         buffer, size = arg.workload(workload)
         slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
         if unique is not None:
-            slot.unique = arg.unique(unique)
+            unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (name_c, buffer))  # the per-task hot path: no further call
+        self._core.queue(task, (name_c, buffer), unique)  # the per-task hot path: no further call
         return task
 
     def add_task(
@@ -217,9 +226,9 @@ class Client(ClientSettings):
 
     def _queue(self, slot: Any, name: bytes, priority: Priority, unique: object, context: Any, keep: Any) -> Task:
         if unique is not None:
-            slot.unique = arg.unique(unique)
+            unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, keep)
+        self._core.queue(task, keep, unique)
         return task
 
     def run_tasks(self) -> None:

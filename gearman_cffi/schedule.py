@@ -87,4 +87,4 @@ def do_background_at(
         yield from ()
         return handle.decode("ascii")  # type: ignore[no-any-return]
 
-    return wait(core.on_task_free(steps))
+    return wait(core.on_task_free(steps, unique_c))

@@ -8,7 +8,11 @@
   the second would wait for ever).
 * libgearman sends a status request to one server only (the last one added),
   so with several servers each one is asked, on a throwaway C client, and the
-  first answer that knows the job wins.
+  first answer that knows the job wins.  A handle the Client itself returned
+  (``Client(spread=True)`` remembers the last jobs' servers) is asked of the
+  server that created it only: gearmands on one host number their handles
+  alike ("H:host:1" on each), so another server may know the same string as
+  another job.  A unique is asked of the server its hash picks first.
 * :func:`unique_status` runs ``gearman_client_unique_status`` on a throwaway
   C client: in libgearman 1.1.20 it counts the request as a job submission that
   the server never answers with JOB_CREATED, so every later submission on the
@@ -17,12 +21,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import _arguments as arg
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS
 from ._libgearman import ffi, lib
+from ._settings import Server
 from ._wait import wait
 from .errors import GearmanConnectionError, error_from
 from .task import JobStatus
@@ -54,13 +59,16 @@ def _batch(handles: list[bytes]) -> Callable[[Any], Steps[list[JobStatus]]]:
     return steps
 
 
-def _on_each_server(core: Core, ask: Callable[[Any], T], known: Callable[[T], bool], default: T) -> T:
-    """``ask(c_client)`` of each server in turn (a throwaway C client each) until
-    an answer is ``known``; a dead server knows nothing.  Raises only if every
-    server was unreachable."""
+def _on_each_server(
+    core: Core, ask: Callable[[Any], T], known: Callable[[T], bool], default: T, servers: Sequence[Server] = ()
+) -> T:
+    """``ask(c_client)`` of each server (default: all) in turn, a throwaway C
+    client each, until an answer is ``known``; a dead server knows nothing.
+    Raises only if every server was unreachable."""
+    servers = servers or core.servers
     unreachable: list[GearmanConnectionError] = []
     answer = default
-    for server in core.servers:
+    for server in servers:
         try:
             with core.throwaway(server) as ptr:
                 answer = ask(ptr)
@@ -69,7 +77,7 @@ def _on_each_server(core: Core, ask: Callable[[Any], T], known: Callable[[T], bo
             continue
         if known(answer):
             return answer
-    if len(unreachable) == len(core.servers):
+    if len(unreachable) == len(servers):
         raise unreachable[-1]
     return answer if known(answer) else default
 
@@ -84,13 +92,24 @@ def job_statuses(core: Core, job_handles: Iterable[arg.Text]) -> list[JobStatus]
         answers = wait(core.on_task_free(_batch(distinct)))
     else:
         found = dict.fromkeys(distinct, UNKNOWN)
+        homes = core.servers_of(distinct)
+        groups: dict[tuple[Server, ...], list[bytes]] = {}
+        for handle in distinct:
+            groups.setdefault(tuple(homes.get(handle, ())), []).append(handle)
+        unreachable: list[GearmanConnectionError] = []
+        for servers, group in groups.items():  # servers (): not remembered, every server is asked
 
-        def ask(ptr: Any) -> bool:
-            todo = [h for h, status in found.items() if not status.is_known]
-            found.update(zip(todo, wait(core.closable(_batch(todo)(ptr)))))
-            return all(status.is_known for status in found.values())
+            def ask(ptr: Any, group: list[bytes] = group) -> bool:
+                todo = [h for h in group if not found[h].is_known]
+                found.update(zip(todo, wait(core.closable(_batch(todo)(ptr)))))
+                return all(found[h].is_known for h in group)
 
-        _on_each_server(core, ask, bool, False)
+            try:
+                _on_each_server(core, ask, bool, False, servers)
+            except GearmanConnectionError as error:  # its jobs are unknown, unless no server answered at all
+                unreachable.append(error)
+        if len(unreachable) == len(groups):
+            raise unreachable[-1]
         answers = list(found.values())
     by_handle = dict(zip(distinct, answers))
     return [by_handle[h] for h in handles]
@@ -113,7 +132,7 @@ def unique_status(core: Core, unique: arg.Text) -> JobStatus:
             int(lib.gearman_status_denominator(status)),
         )
 
-    return _on_each_server(core, ask, lambda status: status.is_known, UNKNOWN)
+    return _on_each_server(core, ask, lambda status: status.is_known, UNKNOWN, core.servers_for_unique(data))
 
 
 __all__ = ["job_statuses", "unique_status"]
