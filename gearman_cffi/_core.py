@@ -10,33 +10,34 @@ router (which lane, which server next); each is written once.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import callbacks as _callbacks
-from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
-from ._libgearman import ffi, lib
+from ._lane import IO_WAIT, SUCCESS, Lane
+from ._libgearman import lib
 from ._owner import Owner
 from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
 from ._spread import Spread
+from ._submit import Steps as Steps
+from ._submit import Submitting
 from ._wait import wait
 from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
-from .task import Priority, Task
+from .task import Task
 
 if TYPE_CHECKING:
-    from .client import Client
+    pass
 
 T = TypeVar("T")
-#: An operation: yields between wait slices, returns its result.
-Steps = Generator[None, None, T]
 
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 
 
-class Core:
-    """The C side of one Client, used through its methods only."""
+class Core(Submitting):
+    """The C side of one Client, used through its methods only (submitting one
+    job: :class:`~gearman_cffi._submit.Submitting`)."""
 
     def __init__(self, settings: Settings, index: int = 0, *, spread: bool = False) -> None:
         self.owner = Owner(self._forget_parent, ClientClosedError, "Client")
@@ -164,97 +165,6 @@ class Core:
                         self.router.move_on(self.settings)
                         if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
                             raise
-        finally:
-            self.owner.leave()
-
-    def submit(
-        self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
-        size: int,
-    ) -> Any:
-        """One job run to the end on a task-free C client (created, or for a
-        foreground slot completed or failed).  The first slice runs now: the
-        slot comes back if that finished the job (the usual case, with no
-        generator on the hot path), else the steps that go on with it.
-
-        An interrupted background submission is kept as a pending Task of the
-        client, so the job the server may have created is not lost (the next
-        ``run_tasks()`` collects it); an interrupted foreground one drops its C
-        client (the job goes on without a listener; its unique lets a retry join it)."""
-        self.owner.enter()
-        try:
-            router = self.router
-            if slot.foreground:  # a round trip to a worker: no fast path needed
-                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
-                next(steps)
-                return steps
-            lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
-            target = lane.task_free(self.settings)
-            rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
-                                         lane.uniques, SLICE_MS, lane.run)  # fmt: skip
-        except BaseException:
-            self.owner.leave()
-            raise
-        if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
-            if not router.single:
-                router.remember(lane, [slot])  # for job_status: which server made the handle
-            self.owner.leave()
-            return slot
-        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size)
-        next(steps)  # to its first yield: from now on its clean-up runs however it ends
-        return steps
-
-    def _go_on(
-        self, rc: int | None, lane: Lane | None, target: Any, client: Client, slot: Any, priority: Priority,
-        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int,
-    ) -> Steps[Any]:
-        """The rest of :meth:`submit` (lock held; released when this ends);
-        ``rc`` None: no attempt made yet."""
-        yield
-        try:
-            attempts, foreground = self.router.attempts(), bool(slot.foreground)
-            for attempt in attempts:
-                if rc is None:  # Spread: the server by the unique (the one sent: retries keep it), or in turn
-                    lane = self.router.lane if self.router.single else self.router.lane_for_unique(unique_c)
-                    target = lane.task_free(self.settings)
-                    if foreground:
-                        try:
-                            lane.ready_for_foreground(target)
-                        except GearmanConnectionError:
-                            self._failed(lane, target)
-                            if attempt == attempts[-1]:
-                                raise
-                            continue
-                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
-                                                 slot, lane.uniques, SLICE_MS, lane.run)  # fmt: skip
-                assert lane is not None
-                run = lane.run
-                try:
-                    if run.idle_since_ms == 0:  # not added
-                        raise error_from(rc, target)
-                    unique_c = slot.unique  # a retry sends the same unique
-                    while rc == IO_WAIT:
-                        yield
-                        self.owner.check_closing()
-                        rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, run)
-                except BaseException:
-                    if run.idle_since_ms != 0:
-                        if foreground:
-                            self._replace(lane, target)
-                        else:
-                            if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
-                                buffer = slot.workload = ffi.from_buffer(buffer)
-                            lane.adopt(Task(client, self, slot, name, priority, None), (name_c, buffer), target,
-                                       self.settings)  # fmt: skip
-                    raise
-                if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
-                    self.router.remember(lane, [slot])
-                    return slot
-                error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
-                self._failed(lane, target)  # frees the C task with its C client
-                if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
-                    raise error
-                rc = None
-            raise AssertionError("unreachable")
         finally:
             self.owner.leave()
 

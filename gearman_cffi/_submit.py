@@ -1,0 +1,136 @@
+"""Submitting one job (``do_background*``, ``do*``): the hot path of the core.
+
+Kept apart from ``_core`` (which mixes it in) because it is the one operation
+shaped for speed: the first C call runs at once and the usual answer returns
+without a generator; only a job that needs more than one wait slice becomes
+steps for the driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
+
+from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
+from ._libgearman import ffi, lib
+from .errors import GearmanConnectionError, error_from
+from .task import Priority, Task
+
+if TYPE_CHECKING:
+    from ._core import Core
+    from ._owner import Owner
+    from ._router import Failover
+    from ._settings import Settings
+    from ._spread import Spread
+    from .client import Client
+
+T = TypeVar("T")
+#: An operation: yields between wait slices, returns its result.
+Steps = Generator[None, None, T]
+
+_COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
+
+
+class Submitting:
+    """``Core.submit``: one job on a task-free C client, to its end."""
+
+    owner: Owner
+    router: Union[Failover, Spread]  # noqa: UP007 (evaluated nowhere, but keep 3.9's spelling)
+    settings: Settings
+
+    def _failed(self, lane: Lane, c_client: Any) -> None:
+        raise NotImplementedError  # Core's
+
+    def _replace(self, lane: Lane, c_client: Any) -> None:
+        raise NotImplementedError  # Core's
+
+    def submit(
+        self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
+        size: int,
+    ) -> Any:
+        """One job run to the end on a task-free C client (created, or for a
+        foreground slot completed or failed).  The first slice runs now: the
+        slot comes back if that finished the job (the usual case, with no
+        generator on the hot path), else the steps that go on with it.
+
+        An interrupted background submission is kept as a pending Task of the
+        client, so the job the server may have created is not lost (the next
+        ``run_tasks()`` collects it); an interrupted foreground one drops its C
+        client (the job goes on without a listener; its unique lets a retry join it)."""
+        self.owner.enter()
+        try:
+            router = self.router
+            if slot.foreground:  # a round trip to a worker: no fast path needed
+                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
+                next(steps)
+                return steps
+            lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
+            target = lane.task_free(self.settings)
+            rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
+                                         lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+        except BaseException:
+            self.owner.leave()
+            raise
+        if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+            if not router.single:
+                router.remember(lane, [slot])  # for job_status: which server made the handle
+            self.owner.leave()
+            return slot
+        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size)
+        next(steps)  # to its first yield: from now on its clean-up runs however it ends
+        return steps
+
+    def _go_on(
+        self, rc: int | None, lane: Lane | None, target: Any, client: Client, slot: Any, priority: Priority,
+        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int,
+    ) -> Steps[Any]:
+        """The rest of :meth:`submit` (lock held; released when this ends);
+        ``rc`` None: no attempt made yet."""
+        yield
+        try:
+            attempts, foreground = self.router.attempts(), bool(slot.foreground)
+            for attempt in attempts:
+                if rc is None:  # Spread: the server by the unique (the one sent: retries keep it), or in turn
+                    lane = self.router.lane if self.router.single else self.router.lane_for_unique(unique_c)
+                    target = lane.task_free(self.settings)
+                    if foreground:
+                        try:
+                            lane.ready_for_foreground(target)
+                        except GearmanConnectionError:
+                            self._failed(lane, target)
+                            if attempt == attempts[-1]:
+                                raise
+                            continue
+                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
+                                                 slot, lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+                assert lane is not None
+                run = lane.run
+                try:
+                    if run.idle_since_ms == 0:  # not added
+                        raise error_from(rc, target)
+                    unique_c = slot.unique  # a retry sends the same unique
+                    while rc == IO_WAIT:
+                        yield
+                        self.owner.check_closing()
+                        rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, run)
+                except BaseException:
+                    if run.idle_since_ms != 0:
+                        if foreground:
+                            self._replace(lane, target)
+                        else:
+                            if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
+                                buffer = slot.workload = ffi.from_buffer(buffer)
+                            task = Task(client, cast("Core", self), slot, name, priority, None)
+                            lane.adopt(task, (name_c, buffer), target, self.settings)
+                    raise
+                if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+                    self.router.remember(lane, [slot])
+                    return slot
+                error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
+                self._failed(lane, target)  # frees the C task with its C client
+                if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
+                    raise error
+                rc = None
+            raise AssertionError("unreachable")
+        finally:
+            self.owner.leave()
