@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import queue
 import threading
 from typing import Any, Callable
 
@@ -70,7 +71,7 @@ class IOThread:
     def __init__(self, make_driver: Callable[[], Driver], name: str) -> None:
         self.driver = make_driver()
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
+        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()  # rung when the thread is idle (cheaper than a Condition)
         self._requests: list[Request] = []
         self._idle = False
         self._closing = False
@@ -87,7 +88,7 @@ class IOThread:
             self._requests.append(request)
             if self._idle:
                 self._idle = False
-                self._wake.notify()
+                self._bell.put(None)
 
     def close_soon(self, exited: asyncio.Future[None] | None = None) -> bool:
         """Ask the thread to stop (a round in progress stops at its next slice);
@@ -95,7 +96,9 @@ class IOThread:
         already has."""
         with self._lock:
             self._closing = True
-            self._wake.notify()
+            if self._idle:
+                self._idle = False
+                self._bell.put(None)
             if self._exited:
                 return False
             if exited is not None:
@@ -107,12 +110,12 @@ class IOThread:
         try:
             while True:
                 with self._lock:
-                    while not self._requests and not self._closing:
-                        self._idle = True
-                        self._wake.wait()
-                    self._idle = False
                     batch, self._requests = self._requests, []
                     closing = self._closing
+                    idle = self._idle = not batch and not closing
+                if idle:
+                    self._bell.get()  # put() or close_soon() rings it once, and clears _idle
+                    continue
                 if closing:  # queued, never sent: dropped
                     self._deliver([(r.future, None, ClientClosedError()) for r in batch])
                     return
