@@ -97,7 +97,13 @@ def test_bad_input_fails_alone_in_a_gather(run: Any, gearmand_module: Gearmand, 
 
 
 def test_loop_never_blocked_while_waiting_on_a_silent_server(run: Any, silent_server: SilentServer) -> None:
-    async def main() -> tuple[float, BaseException]:
+    """A heartbeat every 5 ms while a call waits 1 s for a silent server.  A
+    wait on the loop's thread would show as one gap of ~1 s (the whole wait)
+    or as a gap of ~100 ms per wait slice (about ten).  This machine is shared:
+    an idle loop, no client at all, was seen to miss 50 ms once or twice a
+    second under load, so up to two late beats are forgiven, none over 0.5 s."""
+
+    async def main() -> tuple[list[float], BaseException]:
         gaps: list[float] = []
         stop = asyncio.Event()
 
@@ -110,6 +116,7 @@ def test_loop_never_blocked_while_waiting_on_a_silent_server(run: Any, silent_se
                 last = now
 
         beat = asyncio.ensure_future(heartbeat())
+        await asyncio.sleep(0.05)  # beating
         async with aio.Client(silent_server.address, timeout=1.0) as c:
             try:
                 await c.do_background("f", b"x")
@@ -117,11 +124,12 @@ def test_loop_never_blocked_while_waiting_on_a_silent_server(run: Any, silent_se
                 failure = error
         stop.set()
         await beat
-        return max(gaps), failure
+        return gaps, failure
 
-    worst, failure = run(main())
+    gaps, failure = run(main())
     assert isinstance(failure, TimeoutError)  # GearmanTimeoutError
-    assert worst < 0.050, f"the event loop was blocked for {worst * 1000:.0f} ms"
+    late = sorted(g for g in gaps if g > 0.050)
+    assert len(late) <= 2 and (not late or late[-1] < 0.5), f"beats over 50 ms apart: {late} (of {len(gaps)})"
 
 
 def test_dead_server_raises_connection_error(run: Any) -> None:
