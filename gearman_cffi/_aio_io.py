@@ -71,7 +71,7 @@ class IOThread:
     def __init__(self, make_driver: Callable[[], Driver], name: str) -> None:
         self.driver = make_driver()
         self._lock = threading.Lock()
-        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()  # rung when the thread is idle (cheaper than a Condition)
+        self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()  # rung when idle (cheaper than a Condition)
         self._requests: list[Request] = []
         self._idle = False
         self._closing = False

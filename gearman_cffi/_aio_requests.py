@@ -99,6 +99,7 @@ class Batch(Request):
                 task._inner = sent
                 continue
             task._unique = sent.unique  # the auto-assigned one too: a retry is the same job
+            task._dropped = True  # until run_tasks() puts it back in the queue (not if it was cancelled)
             sent.free()
             failure = failure or _unfinished(sent, error)
         if failure is not None:

@@ -170,15 +170,23 @@ class Client:
                 part = [t for t in tasks if t.foreground == (kind == "fg")]
                 if part:
                     futures.append(self._send(kind, Batch(loop.create_future(), part)))
-        except BaseException:
-            self._pending[:0] = [t for t in tasks if t.is_pending]
+        except BaseException:  # closed: nothing was taken
+            self._requeue(tasks)
             raise
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         if failures:
-            if not self._closed:
-                self._pending[:0] = [t for t in tasks if t.is_pending]
+            self._requeue(tasks)
             raise failures[0]
+
+    def _requeue(self, tasks: list[Task]) -> None:
+        """After a failed run: the tasks it did not finish are pending again,
+        first in the queue, with the uniques they were sent with."""
+        if not self._closed:
+            again = [t for t in tasks if t._inner is None]
+            for task in again:
+                task._dropped = False
+            self._pending[:0] = again
 
     # -- status -----------------------------------------------------------------------------
     async def job_status(self, job_handle: arg.Text) -> JobStatus:

@@ -321,3 +321,41 @@ def test_work_failure_raises_gearman_work_error(run: Any, gearmand_module: Gearm
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_failed_run_leaves_tasks_pending_with_their_uniques(run: Any, gearmand: Gearmand, fn: str) -> None:
+    async def main() -> None:
+        async with aio.Client(gearmand.address, timeout=5) as c:
+            await c.do_background(fn, b"first")  # connected
+            tasks = [c.add_task_background(fn, b"a"), c.add_task_background(fn, b"b", "explicit-b")]
+            gearmand.kill()
+            with pytest.raises(ConnectionError):
+                await c.run_tasks()
+            assert c.pending_tasks == tasks and all(t.is_pending and t.job_handle is None for t in tasks)
+            uniques = [t.unique for t in tasks]
+            assert uniques[1] == "explicit-b" and len(uniques[0] or "") == 36  # the one it was sent with
+            gearmand.start()
+            await c.run_tasks()
+            assert [t.unique for t in tasks] == uniques and all(t.job_handle for t in tasks)
+            assert c.pending_tasks == []
+
+    run(main())
+    assert sorted(gearmand.drain(fn, 2)) == [b"a", b"b"]
+
+
+def test_cancelled_run_tasks_on_a_silent_server(run: Any, silent_server: SilentServer) -> None:
+    async def main() -> None:
+        async with aio.Client(silent_server.address) as c:
+            task = c.add_task_background("f", b"x")
+            running = asyncio.ensure_future(c.run_tasks())
+            await asyncio.sleep(0.2)
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            deadline = time.monotonic() + 5
+            while task.is_pending and time.monotonic() < deadline:  # the round stops at its next slice
+                await asyncio.sleep(0.01)
+            assert not task.is_pending and task.job_handle is None and c.pending_tasks == []
+
+    run(main())
+    assert io_threads() == []
