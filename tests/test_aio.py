@@ -33,8 +33,18 @@ foreground = pytest.mark.skipif(not hasattr(gearman_cffi.Client, "do"), reason="
 def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, T]], T]:
     """Run a coroutine to the end on a fresh loop of the parametrised kind."""
     if request.param == "uvloop":
-        return lambda coro: asyncio.Runner(loop_factory=uvloop.new_event_loop).run(coro)  # type: ignore
+        return run_on_uvloop
     return asyncio.run
+
+
+def run_on_uvloop(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a uvloop loop (asyncio.Runner's loop_factory is 3.11+)."""
+    loop = uvloop.new_event_loop()
+    try:
+        return loop.run_until_complete(coro)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def io_threads() -> list[threading.Thread]:

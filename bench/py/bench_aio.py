@@ -45,7 +45,7 @@ def runner(loop: str) -> Callable[[Any], tuple[float, float]]:
     if loop == "uvloop":
         import uvloop
 
-        return lambda coro: asyncio.Runner(loop_factory=uvloop.new_event_loop).run(coro)  # type: ignore[no-any-return]
+        return lambda coro: uvloop.new_event_loop().run_until_complete(coro)  # type: ignore[no-any-return]
     return asyncio.run
 
 
