@@ -369,3 +369,23 @@ def test_cancelled_run_tasks_on_a_silent_server(run: Any, silent_server: SilentS
 
     run(main())
     assert io_threads() == []
+
+
+@foreground
+def test_foreground_and_background_tasks_in_one_run_tasks(run: Any, gearmand_module: Gearmand, fn: str) -> None:
+    worker = cli_worker(gearmand_module, fn, 3, "tr", "a-z", "A-Z")
+    try:
+
+        async def main() -> None:
+            async with aio.Client(gearmand_module.address, timeout=60) as c:
+                fg = [c.add_task(fn, b"x%d" % i, context=i) for i in range(3)]
+                bg = c.add_task_background(fn + "_bg", b"later")
+                assert all(t.result is None and t.foreground for t in fg) and not bg.foreground
+                await c.run_tasks()
+                assert [t.result for t in fg] == [b"X0", b"X1", b"X2"] and [t.context for t in fg] == [0, 1, 2]
+                assert bg.job_handle and bg.result is None and not bg.is_pending
+
+        run(main())
+    finally:
+        worker.wait(30)
+    assert gearmand_module.queued(fn + "_bg") == 1
