@@ -19,6 +19,7 @@ import threading
 from typing import Any, Callable
 
 from ._core import Steps
+from ._owner import Forks
 from .client import Client as _Blocking
 from .errors import ClientClosedError, GearmanError
 
@@ -70,6 +71,7 @@ class IOThread:
 
     def __init__(self, make_driver: Callable[[], Driver], name: str) -> None:
         self.driver = make_driver()
+        self.generation = Forks.generation  # a forked child has no such thread: the client makes a new one
         self._lock = threading.Lock()
         self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()  # rung when idle (cheaper than a Condition)
         self._requests: list[Request] = []

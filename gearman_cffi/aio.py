@@ -18,6 +18,7 @@ from . import _arguments as arg
 from ._aio_io import Driver, IOThread, Request
 from ._aio_requests import Batch, Status, Submission
 from ._aio_task import Task
+from ._owner import Forks
 from .errors import ClientClosedError
 from .task import JobStatus, Priority
 
@@ -60,10 +61,12 @@ class Client:
     # -- the I/O threads ------------------------------------------------------------
     def _io(self, kind: str) -> IOThread:
         thread = self._threads.get(kind)
-        if thread is None:
+        if thread is None or thread.generation != Forks.generation:
             if self._closed:
                 raise ClientClosedError()
-            driver, self._unused = self._unused, None
+            # In a forked child the parent's thread is gone; its blocking client
+            # drops (never frees) the parent's C clients on first use.
+            driver, self._unused = (self._unused, None) if thread is None else (thread.driver, self._unused)
 
             def make() -> Driver:
                 return driver or Driver(self._servers, **self._options)
@@ -212,14 +215,17 @@ class Client:
         what happens to work not finished).  Idempotent."""
         self._shut()
         loop = asyncio.get_running_loop()
-        waits = []
+        waits, threads = [], [t for t in self._threads.values() if t.generation == Forks.generation]
         for thread in self._threads.values():
+            if thread.generation != Forks.generation:  # the parent's, in a forked child: no thread to stop
+                thread.driver.close()  # drops, never frees, the parent's C clients
+        for thread in threads:
             exited: asyncio.Future[None] = loop.create_future()
             if thread.close_soon(exited):
                 waits.append(exited)
         if waits:
             await asyncio.gather(*waits)
-        for thread in self._threads.values():
+        for thread in threads:
             thread.thread.join()
 
     def _shut(self) -> None:

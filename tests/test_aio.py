@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 
 import pytest
 from gearmand import Gearmand, SilentServer, free_port
-from peers import gearadmin, priority_status
+from peers import gearadmin, priority_status, run_python
 
 import gearman_cffi
 from gearman_cffi import aio
@@ -78,6 +78,7 @@ def test_priorities(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     assert gearmand_module.drain(fn, 9)[:4] == [b"h"] * 4
 
 
+@pytest.mark.slow  # the CLI worker drains 3,000 jobs, one shell each
 def test_3000_concurrent_awaits_each_payload_once(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     payloads = [b"p%05d" % i for i in range(3000)]
 
@@ -389,3 +390,30 @@ def test_foreground_and_background_tasks_in_one_run_tasks(run: Any, gearmand_mod
     finally:
         worker.wait(30)
     assert gearmand_module.queued(fn + "_bg") == 1
+
+
+def test_forked_child_gets_its_own_io_thread(gearmand_module: Gearmand, fn: str) -> None:
+    code = f"""
+import asyncio, os
+from gearman_cffi import aio
+client = aio.Client({gearmand_module.address!r}, timeout=10)
+async def one(payload):
+    return await client.do_background({fn!r}, payload)
+print(asyncio.run(one(b"parent")))
+pid = os.fork()
+if pid == 0:
+    try:
+        handle = asyncio.run(one(b"child"))
+        asyncio.run(client.close())
+        os._exit(0 if handle.startswith("H:") else 3)
+    except BaseException as error:
+        print("child:", repr(error), flush=True)
+        os._exit(4)
+_, status = os.waitpid(pid, 0)
+print(asyncio.run(one(b"parent again")))
+asyncio.run(client.close())
+raise SystemExit(os.waitstatus_to_exitcode(status))
+"""
+    done = run_python(code)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(gearmand_module.drain(fn, 3)) == [b"child", b"parent", b"parent again"]
