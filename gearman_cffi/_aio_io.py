@@ -121,7 +121,10 @@ class IOThread:
                 if closing:  # queued, never sent: dropped
                     self._deliver([(r.future, None, ClientClosedError()) for r in batch])
                     return
-                self._round(batch)
+                try:
+                    self._round(batch)
+                except Exception as error:  # a bug here must not leave coroutines waiting for ever
+                    self._deliver([(r.future, None, fresh(error)) for r in batch])
         finally:
             self.driver.close()
             with self._lock:
