@@ -48,7 +48,7 @@ class Submission(Request):
 
     def __init__(self, future: asyncio.Future[Any], method: str, foreground: bool, name: object, workload: object,
                  unique: object) -> None:  # fmt: skip
-        super().__init__(future)
+        self.future = future  # (no super().__init__ call: thousands of these are made per second)
         self.method, self.foreground = method, foreground
         self.name, self.workload, self.unique = name, workload, unique
         self.task: _Task | None = None

@@ -23,6 +23,8 @@ from .errors import ClientClosedError
 from .task import JobStatus, Priority
 
 _SUFFIX = {Priority.HIGH: "_high", Priority.NORMAL: "", Priority.LOW: "_low"}
+#: (priority, foreground) -> the blocking Client's add_task* method that carries the job.
+_METHODS = {(p, fg): f"add_task{_SUFFIX[p]}{'' if fg else '_background'}" for p in Priority for fg in (False, True)}
 
 
 def _check(function_name: object, workload: object, unique: object) -> None:
@@ -268,7 +270,7 @@ def _method(priority: Priority, foreground: bool) -> str:
     """The blocking Client's ``add_task*`` method for this kind of job."""
     if foreground and not _foreground_supported():
         raise NotImplementedError("foreground jobs: this build's gearman_cffi.Client has no add_task/do yet")
-    return f"add_task{_SUFFIX[priority]}{'' if foreground else '_background'}"
+    return _METHODS[priority, foreground]
 
 
 __all__ = ["Client", "Task"]
