@@ -5,6 +5,7 @@ installed, uvloop's."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import subprocess
 import threading
 import time
@@ -274,12 +275,26 @@ def test_unused_client_and_garbage_collection(run: Any, gearmand_module: Gearman
         aio.Client(gearmand_module.address, timeout="1")  # type: ignore[arg-type]
 
 
-def test_spread_is_passed_through_or_refused() -> None:
-    if "spread" in __import__("inspect").signature(gearman_cffi.Client).parameters:
-        aio.Client("127.0.0.1:4730,127.0.0.1:4731", spread=True)
-    else:
-        with pytest.raises(NotImplementedError):
-            aio.Client("127.0.0.1:4730", spread=True)
+SPREAD = "spread" in inspect.signature(gearman_cffi.Client).parameters
+
+
+@pytest.mark.skipif(SPREAD, reason="this build's Client spreads")
+def test_spread_refused_where_the_client_cannot_spread() -> None:
+    with pytest.raises(NotImplementedError):
+        aio.Client("127.0.0.1:4730", spread=True)
+
+
+@pytest.mark.skipif(not SPREAD, reason="spread=True not in this build")
+def test_spread_over_two_servers(run: Any, gearmand_factory: type[Gearmand], fn: str) -> None:
+    one, two = gearmand_factory().start(), gearmand_factory().start()
+
+    async def main() -> None:
+        async with aio.Client([one.address, two.address], spread=True, timeout=10) as c:
+            await asyncio.gather(*[c.do_background(fn, b"%d" % i) for i in range(300)])
+            await asyncio.gather(*[c.do_background(fn, b"same", "one-unique") for _ in range(5)])
+
+    run(main())
+    assert one.queued(fn) > 50 and two.queued(fn) > 50 and one.queued(fn) + two.queued(fn) == 301
 
 
 # -- foreground ------------------------------------------------------------------------------
