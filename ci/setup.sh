@@ -5,7 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-APT_PACKAGES=(libgearman-dev gearman-job-server gearman-tools pkg-config gcc)
+APT_PACKAGES=(libgearman-dev gearman-job-server gearman-tools pkg-config gcc php-cli php-gearman)
 # Debian's own python3 needs these for a venv and for compiling the extension.
 python3 -c 'import ensurepip' 2>/dev/null || APT_PACKAGES+=(python3-venv)
 python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(sysconfig.get_paths()["include"] + "/Python.h"))' \

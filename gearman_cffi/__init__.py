@@ -1,4 +1,4 @@
-"""gearman_cffi: libgearman's background-job submission for Python, through cffi.
+"""gearman_cffi: libgearman for Python, through cffi.
 
 Two layers: ``ffi``/``lib`` are libgearman itself under its C names, for code
 ported line by line; :class:`Client` and :class:`Task` are the Pythonic layer,
@@ -18,6 +18,7 @@ from .errors import (
     GearmanMemoryError,
     GearmanServerError,
     GearmanTimeoutError,
+    GearmanWorkError,
     ReturnCode,
 )
 from .identity import ClientOptions
@@ -36,6 +37,7 @@ __all__ = [
     "GearmanMemoryError",
     "GearmanServerError",
     "GearmanTimeoutError",
+    "GearmanWorkError",
     "JobStatus",
     "Priority",
     "ReturnCode",

@@ -139,13 +139,17 @@ class Core:
         finally:
             self.owner.leave()
 
-    def do_background(
-        self, client: Client, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int
-    ) -> Steps[str]:
-        """One task run to completion on a task-free C client.  If interrupted,
-        the submission is kept as a pending Task of the client, so the job the
-        server may have created is not lost: the next ``run_tasks()`` collects it."""
-        slot = ffi.new("gearman_cffi_slot *")
+    def submit(
+        self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
+        size: int,
+    ) -> Steps[Any]:
+        """One job run to the end on a task-free C client (created, or for a
+        foreground slot completed or failed); returns the slot.  An interrupted
+        background submission is kept as a pending Task of the client, so the
+        job the server may have created is not lost (the next ``run_tasks()``
+        collects it); an interrupted foreground one drops its C client (the
+        job goes on without a listener; its unique lets a retry join it)."""
+        foreground = bool(slot.foreground)
         self.owner.enter()
         try:
             lane, attempts = self.router.lane, self.router.attempts()
@@ -153,8 +157,8 @@ class Core:
             for attempt in attempts:
                 target = lane.task_free(self.settings)
                 try:
-                    rc = lib.gearman_cffi_do_background(target, priority, name_c, unique_c, buffer, size, slot,
-                                                        lane.uniques, SLICE_MS, run)  # fmt: skip
+                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size, slot,
+                                                 lane.uniques, SLICE_MS, run)  # fmt: skip
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
                     unique_c = slot.unique  # a retry sends the same unique
@@ -164,13 +168,16 @@ class Core:
                         rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, run)
                 except BaseException:
                     if run.idle_since_ms != 0:
-                        if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
-                            buffer = slot.workload = ffi.from_buffer(buffer)
-                        lane.adopt(Task(client, self, slot, name, priority, None), (name_c, buffer), target,
-                                   self.settings)  # fmt: skip
+                        if foreground:
+                            self._replace(lane, target)
+                        else:
+                            if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
+                                buffer = slot.workload = ffi.from_buffer(buffer)
+                            lane.adopt(Task(client, self, slot, name, priority, None), (name_c, buffer), target,
+                                       self.settings)  # fmt: skip
                     raise
                 if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
-                    return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+                    return slot
                 error = error_from(lib.GEARMAN_UNKNOWN_STATE if rc == SUCCESS else rc, target)
                 self._failed(lane, target)  # frees the C task with its C client
                 if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:

@@ -154,14 +154,17 @@ class Lane:
         return self.run.created == len(self.pending) and not self.stale
 
     def settle(self) -> bool:
-        """Drop the pending tasks whose job the server created.  True if a C task
-        ended without a job (freed by libgearman) or is not done with despite a
-        handle (a callback stopped the run): only a fresh C client is safe then."""
+        """Drop the pending tasks the run is done with: a background job created,
+        a foreground job completed or failed.  True if a C task ended without a
+        job (freed by libgearman) or a background one is not done with despite
+        a handle (a callback stopped the run): only a fresh C client is safe
+        then.  A foreground job still running stays pending (a re-sent one
+        joins it: same unique)."""
         flushed = self.flushed
         tasks, keep, lost = [], [], False
         for task, kept in zip(self.pending[:flushed], self.keep[:flushed]):
             slot = task._slot
-            if slot.job_handle[0] != b"\0":
+            if slot.job_handle[0] != b"\0" and (slot.released or not slot.foreground):
                 lost = lost or not slot.released
             else:
                 lost = lost or bool(slot.released)

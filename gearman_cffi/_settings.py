@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from . import callbacks as _callbacks
 from . import log as _log
 from ._libgearman import ffi, lib
 from .callbacks import TaskCallbacks
@@ -38,7 +37,7 @@ class Settings:
     namespace: bytes | None = None
     identifier: bytes | None = None
     log_level: Verbose | None = None
-    #: once a Client has had callbacks, its C clients keep the C trampolines
+    #: once a Client has had callbacks, every task added gets a handle for them
     callbacks: TaskCallbacks | None = None
     trampolines: bool = False
     ssl: SslFiles | None = None
@@ -57,8 +56,6 @@ def configure(ptr: Any, settings: Settings) -> None:
     if settings.identifier is not None:
         check(lib.gearman_client_set_identifier(ptr, settings.identifier, len(settings.identifier)), ptr)
     _log.install(ptr, settings.log_level)
-    if settings.trampolines:
-        _callbacks.install(ptr)
     if settings.ssl is not None:
         lib.gearman_client_set_ssl(ptr, True, *settings.ssl)
 
@@ -83,6 +80,10 @@ def new_c_client(settings: Settings, server: Server) -> Any:
     try:
         lib.gearman_client_remove_servers(ptr)  # gearman_client_create adds $GEARMAN_SERVERS
         check(lib.gearman_client_add_server(ptr, *server), ptr)
+        lib.gearman_cffi_install_events(ptr)
+        # ask the server for WORK_EXCEPTION packets (OPTION_REQ "exceptions"), so a
+        # foreground job's exception payload arrives (GearmanWorkError.data)
+        lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_EXCEPTION)
         configure(ptr, settings)
     except BaseException:
         lib.gearman_client_free(ptr)

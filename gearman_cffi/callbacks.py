@@ -1,15 +1,15 @@
 """Task callbacks: libgearman's ``gearman_client_set_*_fn`` as Python callables.
 
-libgearman calls C function pointers; the pointers installed here are cffi
-``extern "Python"`` functions (declared in ``include/06-callbacks.h``), which
-find the Python :class:`~gearman_cffi.Task` through the C task's context
-(its slot, whose ``handle`` is an ``ffi.new_handle`` the Task holds) and call
-the callables in ``Task.callbacks``.
+Every C client the binding makes has the binding's C event handlers
+(``gearman_cffi_install_events`` in ``include/fastpath.c``); for a task whose
+slot has a ``handle`` (an ``ffi.new_handle`` the Task holds) they call the
+cffi ``extern "Python"`` trampolines below, which find the Python
+:class:`~gearman_cffi.Task` and call the callables in ``Task.callbacks``.
 
-Once a Client has had callbacks, the C trampolines stay installed on it (and
-on its clones), so which callables run is decided in Python alone: a task
-keeps the :class:`TaskCallbacks` its client had when it was added, exactly as
-libgearman copies a client's callbacks into each task at add time.
+Once a Client has had callbacks, every task added to it gets a handle, so
+which callables run is decided in Python alone: a task keeps the
+:class:`TaskCallbacks` its client had when it was added, exactly as libgearman
+copies a client's callbacks into each task at add time.
 
 An exception raised by a callback is stored, the callback returns
 ``GEARMAN_PAUSE`` so ``gearman_client_run_tasks`` stops at once, and
@@ -43,8 +43,9 @@ class TaskCallbacks(NamedTuple):
 
     Against gearmand a *background* task only ever gets ``created``: the server
     sends WORK_DATA/WARNING/STATUS/COMPLETE/FAIL/EXCEPTION to foreground
-    submitters only, and ``run_tasks`` returns as soon as every job is created.
-    The others are here because libgearman has them.
+    submitters only, and for background tasks ``run_tasks`` returns as soon
+    as every job is created.  Foreground tasks get every event as its packet
+    arrives.
     """
 
     created: TaskCallback | None = None
@@ -58,16 +59,6 @@ class TaskCallbacks(NamedTuple):
 
 _EVENTS_WITH_DATA = frozenset({"data", "warning", "complete", "exception"})
 
-_INSTALL = (
-    (lib.gearman_client_set_created_fn, lib._gearman_cffi_created),
-    (lib.gearman_client_set_data_fn, lib._gearman_cffi_data),
-    (lib.gearman_client_set_warning_fn, lib._gearman_cffi_warning),
-    (lib.gearman_client_set_status_fn, lib._gearman_cffi_status),
-    (lib.gearman_client_set_complete_fn, lib._gearman_cffi_complete),
-    (lib.gearman_client_set_exception_fn, lib._gearman_cffi_exception),
-    (lib.gearman_client_set_fail_fn, lib._gearman_cffi_fail),
-)
-
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -80,12 +71,6 @@ def extern(fn: _F) -> _F:
 # Exceptions raised by callbacks, per thread (run_tasks runs the callbacks in
 # the calling thread, holding the client's lock).
 _stored = threading.local()
-
-
-def install(ptr: Any) -> None:
-    """Point every task callback of the C client ``ptr`` at the trampolines."""
-    for setter, trampoline in _INSTALL:
-        setter(ptr, trampoline)
 
 
 def validate(callbacks: object) -> TaskCallbacks | None:

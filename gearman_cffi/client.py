@@ -14,17 +14,14 @@ from typing import Any
 
 from . import _arguments as arg
 from . import identity as _identity
-from . import log as _log
 from . import schedule as _schedule
 from . import status as _status
+from ._client_settings import ClientSettings
 from ._core import Core
 from ._libgearman import ffi, lib
 from ._settings import Settings
 from ._wait import wait
-from .callbacks import TaskCallbacks, validate
-from .identity import ClientOptions
-from .log import Verbose
-from .task import JobStatus, Priority, Task
+from .task import JobStatus, Priority, Task, new_slot, work_error
 
 #: Validated function names, keyed by (type, value) so "f" and b"f" never
 #: compare (BytesWarning under -b): the bytes and a C pointer to them.
@@ -54,8 +51,8 @@ def _workload(value: object) -> tuple[Any, int]:
     return arg.workload(value)
 
 
-class Client:
-    """A libgearman client.
+class Client(ClientSettings):
+    """A libgearman client: background and foreground jobs, one by one or in batches.
 
     ``servers`` is ``"h1:4730,h2"`` or a list of ``"host:port"`` / ``(host, port)``;
     ``timeout`` is in seconds, ``None`` to block.  Use one Client per thread
@@ -97,17 +94,6 @@ class Client:
         clone._core = self._core.clone()
         return clone
 
-    # -- settings ---------------------------------------------------------------------
-    @property
-    def timeout(self) -> float | None:
-        """Seconds each network wait may take; None blocks."""
-        ms = self._core.read(lib.gearman_client_timeout)
-        return None if ms < 0 else ms / 1000
-
-    @timeout.setter
-    def timeout(self, seconds: float | None) -> None:
-        self._core.update(timeout_ms=arg.timeout_ms(seconds))
-
     # -- one job, one round trip ----------------------------------------------------
     def do_background(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> str:
         """Submit a background job and return its job handle."""
@@ -125,7 +111,31 @@ class Client:
         name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        return wait(self._core.do_background(self, priority, name, name_c, unique_c, buffer, size))
+        slot = wait(self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c,
+                                      buffer, size))  # fmt: skip
+        return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+
+    # -- foreground jobs: wait for the worker's result --------------------------------
+    def do(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        """Submit a job, wait for a worker to finish it and return its
+        WORK_COMPLETE payload; raises GearmanWorkError if the worker failed it."""
+        return self._do(Priority.NORMAL, function_name, workload, unique)
+
+    def do_high(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        return self._do(Priority.HIGH, function_name, workload, unique)
+
+    def do_low(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        return self._do(Priority.LOW, function_name, workload, unique)
+
+    def _do(self, priority: Priority, function_name: object, workload: object, unique: object) -> bytes:
+        name, name_c = _function_name(function_name)
+        unique_c = ffi.NULL if unique is None else arg.unique(unique)
+        buffer, size = _workload(workload)
+        slot = wait(self._core.submit(self, new_slot(True), priority, name, name_c, unique_c, buffer, size))
+        error = work_error(slot)
+        if error is not None:
+            raise error
+        return ffi.unpack(slot.result, slot.result_size) if slot.result_size else b""
 
     def job_status(self, job_handle: arg.Text) -> JobStatus:
         """Ask the server about a job handle; with several servers, each is asked
@@ -169,18 +179,48 @@ class Client:
         name, name_c = _function_name(function_name)
         buffer, size = arg.workload(workload)
         slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
+        return self._queue(slot, name, priority, unique, context, (name_c, buffer))
+
+    def add_task(
+        self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None, context: Any = None
+    ) -> Task:
+        """Queue a foreground job for the next ``run_tasks()``, which returns once
+        it completed or failed: ``task.result`` is its WORK_COMPLETE payload,
+        ``task.return_code`` says how it ended.  A failed task does not stop the others."""
+        return self._add_task(Priority.NORMAL, function_name, workload, unique, context)
+
+    def add_task_high(
+        self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None, context: Any = None
+    ) -> Task:
+        return self._add_task(Priority.HIGH, function_name, workload, unique, context)
+
+    def add_task_low(
+        self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None, context: Any = None
+    ) -> Task:
+        return self._add_task(Priority.LOW, function_name, workload, unique, context)
+
+    def _add_task(self, priority: Priority, function_name: object, workload: object, unique: object, context: Any
+                  ) -> Task:  # fmt: skip
+        name, name_c = _function_name(function_name)
+        buffer, size = arg.workload(workload)
+        slot = new_slot(True)
+        slot.function_name, slot.workload, slot.workload_size, slot.priority = name_c, buffer, size, priority
+        return self._queue(slot, name, priority, unique, context, (name_c, buffer))
+
+    def _queue(self, slot: Any, name: bytes, priority: Priority, unique: object, context: Any, keep: Any) -> Task:
         if unique is not None:
             slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (name_c, buffer))
+        self._core.queue(task, keep)
         return task
 
     def run_tasks(self) -> None:
-        """Send every pending task and wait until the server created each job.
+        """Send every pending task and wait until the server created each
+        background job and every foreground job completed or failed.
 
-        On failure the tasks that got a job handle are done; the others stay
-        pending, so calling ``run_tasks()`` again retries them with the same
-        unique (``Task.free()`` withdraws one instead).
+        On failure the tasks that are done stay done; the others stay pending,
+        so calling ``run_tasks()`` again retries them with the same unique
+        (``Task.free()`` withdraws one instead).
         """
         wait(self._core.run_tasks())
 
@@ -212,55 +252,6 @@ class Client:
         """Submit a background job to run no earlier than ``when`` (a datetime or
         Unix time); see ``schedule.py`` for what gearmand 1.1.20 does with it."""
         return _schedule.do_background_at(self._core, when, function_name, workload, unique, priority)
-
-    # -- identity, options, callbacks, logging ------------------------------------------
-    @property
-    def callbacks(self) -> TaskCallbacks | None:
-        """The callbacks tasks added from now on get (libgearman copies them at add time)."""
-        return self._core.settings.callbacks
-
-    @callbacks.setter
-    def callbacks(self, value: TaskCallbacks | None) -> None:
-        callbacks = validate(value)
-        trampolines = self._core.settings.trampolines or callbacks is not None
-        self._core.update(callbacks=callbacks, trampolines=trampolines)
-
-    @property
-    def servers(self) -> list[tuple[str, int]]:
-        """The servers this client uses, in libgearman's order ($GEARMAN_SERVERS first)."""
-        return _identity.server_list(list(self._core.servers))
-
-    @property
-    def options(self) -> ClientOptions:
-        return self._core.read(_identity.read_options)
-
-    @options.setter
-    def options(self, value: ClientOptions) -> None:
-        self._core.update(options=_identity.checked_options(value, self.options))
-
-    def set_namespace(self, namespace: arg.Text) -> None:
-        """Prefix every function name this client submits with ``namespace``."""
-        self._core.update(namespace=_identity.namespace_bytes(namespace))
-
-    @property
-    def namespace(self) -> str | None:
-        """The namespace set with ``set_namespace`` (libgearman does not export a getter)."""
-        data = self._core.settings.namespace
-        return None if data is None else data.decode("utf-8", "surrogateescape")
-
-    def set_identifier(self, identifier: arg.Text) -> None:
-        """Name this client to the server (SET_CLIENT_ID; shown by ``gearadmin --workers``)."""
-        self._core.update(identifier=_identity.identifier_bytes(identifier))
-
-    def set_log_level(self, level: Verbose | None) -> None:
-        """Send libgearman's log lines up to ``level`` to the ``gearman_cffi``
-        logger; ``None`` turns logging off (the default)."""
-        self._core.update(log_level=_log.checked_level(level))
-
-    def set_ssl(self, ca_file: str | None = None, certificate: str | None = None, key_file: str | None = None) -> None:
-        """Use SSL for connections made from now on; raises RuntimeError if this
-        libgearman was built without SSL (Debian's is)."""
-        self._core.update(ssl=_identity.ssl_files(ca_file, certificate, key_file))
 
     def __repr__(self) -> str:
         core = self._core

@@ -117,6 +117,20 @@ class GearmanServerError(GearmanError):
     """The server answered with an ERROR packet (queue full, server error, …)."""
 
 
+class GearmanWorkError(GearmanError):
+    """A foreground job the worker failed: ``.code`` is WORK_FAIL or
+    WORK_EXCEPTION, ``.data`` the worker's exception payload (bytes) or None."""
+
+    def __init__(self, code: int, message: str | None = None, data: bytes | None = None) -> None:
+        self.data: bytes | None = data
+        if message is None:
+            message = "the worker failed the job" if data is None else f"the worker raised: {data[:200]!r}"
+        super().__init__(code, message)
+
+    def __reduce__(self) -> tuple[type[GearmanError], tuple[int, str, bytes | None]]:  # type: ignore[override]
+        return type(self), (int(self.code), self.message, self.data)
+
+
 class ClientClosedError(GearmanError, ValueError):
     """The :class:`~gearman_cffi.Client` was closed; like I/O on a closed file."""
 

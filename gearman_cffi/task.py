@@ -1,11 +1,13 @@
-"""Task: one background job added to a Client, submitted by ``run_tasks()``.
+"""Task: one job added to a Client, submitted by ``run_tasks()``.
 
 The Client owns the ``gearman_task_st`` and the workload buffer (which
-libgearman does not copy) until the server has created the job.  A Task owns
+libgearman does not copy) until the server has created the job (a background
+job) or the job completed or failed (a foreground one).  A Task owns
 only its *slot* (``gearman_cffi_slot``, see ``include/10-fastpath.h``): the C
 task's context, into which C copies the unique when the task is added and the
-job handle, return code and status when the job is created, just before
-libgearman frees the C task.  A Task therefore never touches a C task, so no
+job handle, return code and status when the task finishes, just before
+libgearman frees the C task (and a foreground job's WORK_COMPLETE or
+WORK_EXCEPTION payload when it arrives).  A Task therefore never touches a C task, so no
 order of garbage collection, ``free()`` or ``Client.close()`` can reach freed
 memory.
 """
@@ -16,7 +18,7 @@ import enum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._libgearman import ffi, lib
-from .errors import ReturnCode
+from .errors import GearmanWorkError, ReturnCode
 
 if TYPE_CHECKING:
     from ._core import Core
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 
 class Priority(enum.IntEnum):
-    """A background job's queue priority (``gearman_job_priority_t``)."""
+    """A job's queue priority (``gearman_job_priority_t``)."""
 
     HIGH = lib.GEARMAN_JOB_PRIORITY_HIGH
     NORMAL = lib.GEARMAN_JOB_PRIORITY_NORMAL
@@ -39,6 +41,28 @@ class JobStatus(NamedTuple):
     is_running: bool
     numerator: int
     denominator: int
+
+
+def new_slot(foreground: bool) -> Any:
+    """A zeroed slot; a foreground one frees its result payloads with it."""
+    slot = ffi.new("gearman_cffi_slot *")
+    if foreground:
+        slot.foreground = True
+        slot = ffi.gc(slot, lib.gearman_cffi_slot_clear)
+    return slot
+
+
+def work_error(slot: Any) -> GearmanWorkError | None:
+    """The worker's failure of a finished foreground job in ``slot``, or None.
+    A WORK_EXCEPTION payload makes the code WORK_EXCEPTION even where
+    libgearman reports the WORK_FAIL that follows it."""
+    if slot.rc == lib.GEARMAN_SUCCESS:
+        return None
+    data = ffi.unpack(slot.exception, slot.exception_size) if slot.exception_size else None
+    if slot.rc not in (lib.GEARMAN_WORK_FAIL, lib.GEARMAN_WORK_EXCEPTION) and data is None:
+        return None
+    code = lib.GEARMAN_WORK_EXCEPTION if data is not None else slot.rc
+    return GearmanWorkError(code, data=data)
 
 
 class Task:
@@ -107,8 +131,32 @@ class Task:
 
     @property
     def is_pending(self) -> bool:
-        """True while the task waits for ``run_tasks()`` to send it."""
-        return not self._dropped and self._slot.job_handle[0] == b"\0"
+        """True until ``run_tasks()`` is done with the task: for a background job
+        until the server created it, for a foreground job until it completed or failed."""
+        slot = self._slot
+        return not self._dropped and (slot.job_handle[0] == b"\0" or (slot.foreground and not slot.released))
+
+    @property
+    def result(self) -> bytes | None:
+        """A foreground job's WORK_COMPLETE payload; None until it completed, on
+        failure, and for a background job.  WORK_DATA chunks are not part of it
+        (they reach the ``data`` callback as they arrive)."""
+        slot = self._slot
+        if self._dropped or not slot.foreground or not slot.released or slot.rc != lib.GEARMAN_SUCCESS:
+            return None
+        return ffi.unpack(slot.result, slot.result_size) if slot.result_size else b""
+
+    @property
+    def exception(self) -> bytes | None:
+        """A foreground job's WORK_EXCEPTION payload (the worker's error text), if any."""
+        slot = self._slot
+        if self._dropped or not slot.exception_size:
+            return None
+        return ffi.unpack(slot.exception, slot.exception_size)  # type: ignore[no-any-return]
+
+    def _work_error(self) -> GearmanWorkError | None:
+        """The failure of a finished foreground job, as ``do()`` raises it."""
+        return work_error(self._slot)
 
     @property
     def is_known(self) -> bool:
@@ -147,5 +195,7 @@ class Task:
 
     def __repr__(self) -> str:
         state = "pending" if self.is_pending else (self.job_handle or self.return_code.name)
+        if self._slot.foreground:
+            state = f"foreground {state}"
         unique = self._slot_unique() or None  # None: not assigned yet (repr never adds the task to C)
         return f"<Task {self.function_name!r} unique={unique!r} {state}>"

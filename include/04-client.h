@@ -87,3 +87,26 @@ gearman_return_t gearman_client_run_tasks(gearman_client_st *client);
    GEARMAN_CLIENT_NON_BLOCKING, run_tasks returns IO_WAIT and this waits. */
 gearman_return_t gearman_client_wait(gearman_client_st *client);
 void gearman_client_task_free_all(gearman_client_st *client);
+
+/* Foreground jobs: the caller waits for the worker's WORK_COMPLETE. */
+void *gearman_client_do(gearman_client_st *client, const char *function_name, const char *unique,
+                        const void *workload, size_t workload_size, size_t *result_size,
+                        gearman_return_t *ret_ptr);
+void *gearman_client_do_high(gearman_client_st *client, const char *function_name, const char *unique,
+                             const void *workload, size_t workload_size, size_t *result_size,
+                             gearman_return_t *ret_ptr);
+void *gearman_client_do_low(gearman_client_st *client, const char *function_name, const char *unique,
+                            const void *workload, size_t workload_size, size_t *result_size,
+                            gearman_return_t *ret_ptr);
+gearman_task_st *gearman_client_add_task(gearman_client_st *client, gearman_task_st *task, void *context,
+                                         const char *function_name, const char *unique,
+                                         const void *workload, size_t workload_size,
+                                         gearman_return_t *ret_ptr);
+gearman_task_st *gearman_client_add_task_high(gearman_client_st *client, gearman_task_st *task, void *context,
+                                              const char *function_name, const char *unique,
+                                              const void *workload, size_t workload_size,
+                                              gearman_return_t *ret_ptr);
+gearman_task_st *gearman_client_add_task_low(gearman_client_st *client, gearman_task_st *task, void *context,
+                                             const char *function_name, const char *unique,
+                                             const void *workload, size_t workload_size,
+                                             gearman_return_t *ret_ptr);

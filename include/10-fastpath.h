@@ -26,6 +26,11 @@ typedef struct {
   bool is_running;
   bool added;        /* a C client has (or had) the task */
   bool released;     /* the C task is gone (freed by libgearman) */
+  bool foreground;   /* a foreground job: done when it completes or fails, not when created */
+  char *result;      /* foreground: the WORK_COMPLETE payload (malloc'd; gearman_cffi_slot_clear) */
+  size_t result_size;
+  char *exception;   /* foreground: the WORK_EXCEPTION payload (malloc'd) */
+  size_t exception_size;
 } gearman_cffi_slot;
 
 /* Where auto-assigned uniques come from: a random UUID4 prefix drawn per
@@ -51,9 +56,15 @@ gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms,
    then run the first slice of gearman_cffi_run_tasks (which the caller resumes
    while it returns GEARMAN_IO_WAIT): one C call per job.  run->idle_since_ms
    still 0 on return: the task could not be added. */
-gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_job_priority_t priority,
-                                            const char *function_name, const char *unique,
-                                            const char *workload, size_t workload_size,
-                                            gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
-                                            int slice_ms, gearman_cffi_run *run);
+gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_priority_t priority, bool foreground,
+                                     const char *function_name, const char *unique,
+                                     const char *workload, size_t workload_size,
+                                     gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                     int slice_ms, gearman_cffi_run *run);
 void gearman_cffi_refresh(gearman_task_st *task);
+/* Point every task event of the C client at the binding's C handlers: they keep a
+   foreground task's WORK_COMPLETE / WORK_EXCEPTION payload in its slot, and call the
+   Python trampolines (callbacks.py) for tasks that have Python callbacks. */
+void gearman_cffi_install_events(gearman_client_st *client);
+/* Free what a slot holds (its result and exception payloads). */
+void gearman_cffi_slot_clear(gearman_cffi_slot *slot);

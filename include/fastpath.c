@@ -1,8 +1,18 @@
 /* gearman_cffi's C helpers, declared for cffi in include/10-fastpath.h. */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The Python trampolines (cffi extern "Python", defined in callbacks.py). */
+static gearman_return_t _gearman_cffi_created(gearman_task_st *);
+static gearman_return_t _gearman_cffi_data(gearman_task_st *);
+static gearman_return_t _gearman_cffi_warning(gearman_task_st *);
+static gearman_return_t _gearman_cffi_status(gearman_task_st *);
+static gearman_return_t _gearman_cffi_complete(gearman_task_st *);
+static gearman_return_t _gearman_cffi_exception(gearman_task_st *);
+static gearman_return_t _gearman_cffi_fail(gearman_task_st *);
 
 static int64_t gearman_cffi_now_ms(void)
 {
@@ -57,6 +67,91 @@ static void gearman_cffi_released(gearman_task_st *task, void *context)
   __atomic_store_n(&slot->released, true, __ATOMIC_RELEASE);
 }
 
+void gearman_cffi_slot_clear(gearman_cffi_slot *slot)
+{
+  free(slot->result);
+  free(slot->exception);
+  slot->result = slot->exception = NULL;
+  slot->result_size = slot->exception_size = 0;
+}
+
+/* Keep a copy of the packet's payload the task holds now. */
+static gearman_return_t gearman_cffi_keep(const gearman_task_st *task, char **data, size_t *size)
+{
+  size_t length = gearman_task_data_size(task);
+  free(*data);
+  *data = NULL;
+  *size = 0;
+  if (length == 0)
+    return GEARMAN_SUCCESS;
+  *data = malloc(length);
+  if (*data == NULL)
+    return GEARMAN_MEMORY_ALLOCATION_FAILURE;
+  memcpy(*data, gearman_task_data(task), length);
+  *size = length;
+  return GEARMAN_SUCCESS;
+}
+
+static gearman_cffi_slot *gearman_cffi_slot_of(gearman_task_st *task)
+{
+  return (gearman_cffi_slot *)gearman_task_context(task);
+}
+
+/* An event of a task in flight: a foreground task's slot follows it (job handle,
+   status), then the Python callbacks run if the task has any. */
+#define GEARMAN_CFFI_FORWARD(event)                                             \
+  static gearman_return_t gearman_cffi_on_##event(gearman_task_st *task)        \
+  {                                                                             \
+    gearman_cffi_slot *slot = gearman_cffi_slot_of(task);                       \
+    if (slot == NULL)                                                           \
+      return GEARMAN_SUCCESS;                                                   \
+    if (slot->foreground)                                                       \
+      gearman_cffi_fill(slot, task);                                            \
+    return slot->handle ? _gearman_cffi_##event(task) : GEARMAN_SUCCESS;        \
+  }
+GEARMAN_CFFI_FORWARD(created)
+GEARMAN_CFFI_FORWARD(data)
+GEARMAN_CFFI_FORWARD(warning)
+GEARMAN_CFFI_FORWARD(status)
+GEARMAN_CFFI_FORWARD(fail)
+
+static gearman_return_t gearman_cffi_on_complete(gearman_task_st *task)
+{
+  gearman_cffi_slot *slot = gearman_cffi_slot_of(task);
+  if (slot == NULL)
+    return GEARMAN_SUCCESS;
+  if (slot->foreground) {
+    gearman_return_t rc = gearman_cffi_keep(task, &slot->result, &slot->result_size);
+    if (rc != GEARMAN_SUCCESS)
+      return rc;
+  }
+  return slot->handle ? _gearman_cffi_complete(task) : GEARMAN_SUCCESS;
+}
+
+static gearman_return_t gearman_cffi_on_exception(gearman_task_st *task)
+{
+  gearman_cffi_slot *slot = gearman_cffi_slot_of(task);
+  if (slot == NULL)
+    return GEARMAN_SUCCESS;
+  if (slot->foreground) {
+    gearman_return_t rc = gearman_cffi_keep(task, &slot->exception, &slot->exception_size);
+    if (rc != GEARMAN_SUCCESS)
+      return rc;
+  }
+  return slot->handle ? _gearman_cffi_exception(task) : GEARMAN_SUCCESS;
+}
+
+void gearman_cffi_install_events(gearman_client_st *client)
+{
+  gearman_client_set_created_fn(client, gearman_cffi_on_created);
+  gearman_client_set_data_fn(client, gearman_cffi_on_data);
+  gearman_client_set_warning_fn(client, gearman_cffi_on_warning);
+  gearman_client_set_status_fn(client, gearman_cffi_on_status);
+  gearman_client_set_complete_fn(client, gearman_cffi_on_complete);
+  gearman_client_set_exception_fn(client, gearman_cffi_on_exception);
+  gearman_client_set_fail_fn(client, gearman_cffi_on_fail);
+}
+
 static void gearman_cffi_auto_unique(gearman_cffi_uniques *uniques, char *out)
 {
   static const char hex[] = "0123456789abcdef";
@@ -80,7 +175,22 @@ static gearman_task_st *gearman_cffi_add_slot(gearman_client_st *client, gearman
   slot->numerator = slot->denominator = 0;
   slot->is_known = slot->is_running = slot->released = false;
   slot->added = false;
-  switch (slot->priority) {
+  gearman_cffi_slot_clear(slot);
+  if (slot->foreground) {
+    switch (slot->priority) {
+    case GEARMAN_JOB_PRIORITY_HIGH:
+      task = gearman_client_add_task_high(client, NULL, slot, slot->function_name, slot->unique,
+                                          slot->workload, slot->workload_size, ret_ptr);
+      break;
+    case GEARMAN_JOB_PRIORITY_LOW:
+      task = gearman_client_add_task_low(client, NULL, slot, slot->function_name, slot->unique,
+                                         slot->workload, slot->workload_size, ret_ptr);
+      break;
+    default:
+      task = gearman_client_add_task(client, NULL, slot, slot->function_name, slot->unique,
+                                     slot->workload, slot->workload_size, ret_ptr);
+    }
+  } else switch (slot->priority) {
   case GEARMAN_JOB_PRIORITY_HIGH:
     task = gearman_client_add_task_high_background(client, NULL, slot, slot->function_name, slot->unique,
                                                    slot->workload, slot->workload_size, ret_ptr);
@@ -156,15 +266,16 @@ gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms,
   return rc;
 }
 
-gearman_return_t gearman_cffi_do_background(gearman_client_st *client, gearman_job_priority_t priority,
-                                            const char *function_name, const char *unique,
-                                            const char *workload, size_t workload_size,
-                                            gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
-                                            int slice_ms, gearman_cffi_run *run)
+gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_priority_t priority, bool foreground,
+                                     const char *function_name, const char *unique,
+                                     const char *workload, size_t workload_size,
+                                     gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
+                                     int slice_ms, gearman_cffi_run *run)
 {
   gearman_return_t rc;
   run->idle_since_ms = 0;
   slot->priority = priority;
+  slot->foreground = foreground;
   slot->function_name = function_name;
   slot->workload = workload;
   slot->workload_size = workload_size;

@@ -61,3 +61,21 @@ def admin_command(server: Gearmand, command: str) -> bytes:
                 break
             reply += chunk
     return reply.strip()
+
+
+def php_worker(server: Gearmand, function: str, mode: str, count: int) -> subprocess.Popen[bytes]:
+    """PHP's GearmanWorker (tests/php/worker.php) serving ``count`` jobs of
+    ``function`` in ``mode`` (reverse, chunks, exception, fail, sleep); the
+    caller waits for it or kills it."""
+    return subprocess.Popen(
+        ["php", str(TESTS / "php" / "worker.php"), server.host, str(server.port), function, mode, str(count)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def cli_worker(server: Gearmand, function: str, count: int, *command: str) -> subprocess.Popen[bytes]:
+    """The ``gearman`` CLI worker: each job's workload on ``command``'s stdin, its stdout the result."""
+    return subprocess.Popen(
+        ["gearman", "-h", server.host, "-p", str(server.port), "-w", "-f", function, "-c", str(count), "--", *command],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
