@@ -70,7 +70,8 @@ class IOThread:
     """One thread, one blocking client, one queue of requests."""
 
     def __init__(self, make_driver: Callable[[], Driver], name: str) -> None:
-        self.driver = make_driver()
+        self._make_driver = make_driver
+        self.driver: Driver | None = None  # made by the thread itself: making one may wait on the network
         self.generation = Forks.generation  # a forked child has no such thread: the client makes a new one
         self._lock = threading.Lock()
         self._bell: queue.SimpleQueue[None] = queue.SimpleQueue()  # rung when idle (cheaper than a Condition)
@@ -122,39 +123,42 @@ class IOThread:
                     self._deliver([(r.future, None, ClientClosedError()) for r in batch])
                     return
                 try:
-                    self._round(batch)
-                except Exception as error:  # a bug here must not leave coroutines waiting for ever
+                    if self.driver is None:  # on first use, and again after a failure to make it
+                        self.driver = self._make_driver()
+                    self._round(self.driver, batch)
+                except Exception as error:  # no client to be had, or a bug: no coroutine waits for ever
                     self._deliver([(r.future, None, fresh(error)) for r in batch])
         finally:
-            self.driver.close()
+            if self.driver is not None:
+                self.driver.close()
             with self._lock:
                 self._exited = True
                 waiting, self._on_exit = self._on_exit, []
             for future in waiting:
                 _call_soon(future, (future, None, None))
 
-    def _round(self, batch: list[Request]) -> None:
+    def _round(self, driver: Driver, batch: list[Request]) -> None:
         live = [r for r in batch if not r.future.cancelled()]  # cancelled before it was sent: dropped
         added: list[Request] = []
         outcomes: list[Outcome] = []
         for request in live:
             try:
-                request.add(self.driver)
+                request.add(driver)
             except BaseException as failure:  # a closed client: this request alone fails
                 outcomes.append((request.future, None, failure))
                 continue
             added.append(request)
-        error = self._run(added) if any(r.has_tasks for r in added) else None
+        error = self._run(driver, added) if any(r.has_tasks for r in added) else None
         for request in added:
             try:
-                outcomes.append((request.future, request.finish(self.driver, error), None))
+                outcomes.append((request.future, request.finish(driver, error), None))
             except BaseException as failure:
                 outcomes.append((request.future, None, fresh(failure)))
         self._deliver(outcomes)
 
-    def _run(self, added: list[Request]) -> BaseException | None:
+    def _run(self, driver: Driver, added: list[Request]) -> BaseException | None:
         """Drive one run of the driver's pending tasks; the error that ended it, if any."""
-        steps = self.driver.run_steps()
+        steps = driver.run_steps()
         try:
             for _ in steps:
                 if self._closing:

@@ -63,7 +63,7 @@ class Submission(Request):
             if not self.foreground:
                 return task.job_handle
             if task.return_code == ReturnCode.SUCCESS:
-                return task.result  # type: ignore[attr-defined]
+                return task.result
             raise work_error(task)
         task.free()
         raise _unfinished(task, error)

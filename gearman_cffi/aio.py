@@ -54,8 +54,9 @@ class Client:
             if not _spread_supported():
                 raise NotImplementedError("spread=True: this build's gearman_cffi.Client cannot spread yet")
             options["spread"] = True
+        arg.servers(servers)  # bad arguments raise here; the blocking clients are made in the I/O
+        arg.timeout_ms(timeout)  # threads (making one may talk to the server: never on the loop)
         self._servers, self._options = servers, options
-        self._unused: Driver | None = Driver(servers, **options)  # checks the arguments now
         self._threads: dict[str, IOThread] = {}
         self._pending: list[Task] = []
         self._closed = False
@@ -68,10 +69,11 @@ class Client:
                 raise ClientClosedError()
             # In a forked child the parent's thread is gone; its blocking client
             # drops (never frees) the parent's C clients on first use.
-            driver, self._unused = (self._unused, None) if thread is None else (thread.driver, self._unused)
+            driver = None if thread is None else thread.driver
+            servers, options = self._servers, self._options  # not self: the thread must not keep the client alive
 
             def make() -> Driver:
-                return driver or Driver(self._servers, **self._options)
+                return driver or Driver(servers, **options)
 
             thread = self._threads[kind] = IOThread(make, f"gearman_cffi.aio {kind}")
         return thread
@@ -219,8 +221,8 @@ class Client:
         loop = asyncio.get_running_loop()
         waits, threads = [], [t for t in self._threads.values() if t.generation == Forks.generation]
         for thread in self._threads.values():
-            if thread.generation != Forks.generation:  # the parent's, in a forked child: no thread to stop
-                thread.driver.close()  # drops, never frees, the parent's C clients
+            if thread.generation != Forks.generation and thread.driver is not None:  # the parent's, in a child:
+                thread.driver.close()  # no thread to stop; this drops, never frees, the parent's C clients
         for thread in threads:
             exited: asyncio.Future[None] = loop.create_future()
             if thread.close_soon(exited):
@@ -231,14 +233,11 @@ class Client:
             thread.thread.join()
 
     def _shut(self) -> None:
-        """Mark closed, drop the tasks never handed to a run, free an unused driver."""
+        """Mark closed and drop the tasks never handed to a run."""
         self._closed = True
         for task in self._pending:
             task._dropped = True
         self._pending = []
-        unused, self._unused = self._unused, None
-        if unused is not None:
-            unused.close()
 
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):

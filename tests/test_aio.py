@@ -30,19 +30,25 @@ LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(uvloop is No
 foreground = pytest.mark.skipif(not hasattr(gearman_cffi.Client, "do"), reason="foreground jobs not in this build")
 
 
+#: No test may hang: a coroutine still running after this fails its test (asyncio.TimeoutError).
+LIMIT = 120.0
+#: Tests on a silent server with no timeout: only cancellation or close() may end their waits.
+SILENT_LIMIT = 20.0
+
+
 @pytest.fixture(params=LOOPS)
 def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, T]], T]:
     """Run a coroutine to the end on a fresh loop of the parametrised kind."""
     if request.param == "uvloop":
         return run_on_uvloop
-    return asyncio.run
+    return lambda coro: asyncio.run(asyncio.wait_for(coro, LIMIT))
 
 
 def run_on_uvloop(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run`` on a uvloop loop (asyncio.Runner's loop_factory is 3.11+)."""
     loop = uvloop.new_event_loop()
     try:
-        return loop.run_until_complete(coro)
+        return loop.run_until_complete(asyncio.wait_for(coro, LIMIT))
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
@@ -171,7 +177,7 @@ def test_cancel_on_a_silent_server_returns_promptly_and_frees_the_client(run: An
         await c.close()
         return cancelled, time.perf_counter() - started
 
-    cancelled, closed = run(main())
+    cancelled, closed = run(asyncio.wait_for(main(), SILENT_LIMIT))
     assert cancelled < 0.5 and closed < 2.0
     assert io_threads() == []
 
@@ -253,7 +259,7 @@ def test_close_stops_a_waiting_round(run: Any, silent_server: SilentServer) -> N
             return error
         raise AssertionError("the waiting call returned")
 
-    assert isinstance(run(main()), gearman_cffi.ClientClosedError)
+    assert isinstance(run(asyncio.wait_for(main(), SILENT_LIMIT)), gearman_cffi.ClientClosedError)
     assert io_threads() == []
 
 
@@ -383,7 +389,7 @@ def test_cancelled_run_tasks_on_a_silent_server(run: Any, silent_server: SilentS
                 await asyncio.sleep(0.01)
             assert not task.is_pending and task.job_handle is None and c.pending_tasks == []
 
-    run(main())
+    run(asyncio.wait_for(main(), SILENT_LIMIT))
     assert io_threads() == []
 
 
