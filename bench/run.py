@@ -38,11 +38,16 @@ CONTENDER_CMD = {
     "gearman_cffi": [PY, str(ROOT / "bench" / "py" / "bench_cffi.py")],
     "PHP gearman": ["php", str(ROOT / "bench" / "php" / "bench.php")],
     "pygearman": [PY, str(ROOT / "bench" / "py" / "bench_pygearman.py")],
+    "gearman_cffi aio": [PY, str(ROOT / "bench" / "py" / "bench_aio.py")],
+    "gearman_cffi aio (uvloop)": [PY, str(ROOT / "bench" / "py" / "bench_aio.py")],
 }
+#: Arguments after the common ones (bench_aio.py: which event loop).
+CONTENDER_TAIL = {"gearman_cffi aio": ["asyncio"], "gearman_cffi aio (uvloop)": ["uvloop"]}
 CONTENDER_ENV: dict[str, dict[str, str]] = {}
 BASELINE = "gearman_cffi before tuning"
 ALL = ("raw C", "gearman_cffi", "PHP gearman", "pygearman")
 C_AND_CFFI = ("raw C", "gearman_cffi")
+AIO = ("raw C", "gearman_cffi", "gearman_cffi aio", "gearman_cffi aio (uvloop)")
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Scenario:
     # scheduler moves a small C process next to gearmand far more often than a
     # Python one, so the pinned rows compare the clients with placement fixed.
     pin: tuple[int, int] | None = None
+    batch: int = 1000  # jobs per run_tasks (aio: concurrent awaits per gather)
     # contender -> [(jobs/s, peak RSS kB, client CPU us/job)]
     results: dict[str, list[tuple[float, int, float]]] = field(default_factory=dict)
 
@@ -88,6 +94,12 @@ SCENARIOS = [
              unique="explicit"),
     Scenario("do_explicit", "do_background, explicit unique", "do", 2_000, 20_000, unique="explicit",
              contenders=C_AND_CFFI),
+    # asyncio (issue 16): aio = 10,000 coroutines awaiting do_background at once (asyncio.gather), against
+    # add_task_background x10,000 + run_tasks; and one await at a time on an idle loop against do_background.
+    Scenario("aio_many", "10,000 concurrent await do_background (aio) vs batches of 10,000", "batch", 20_000,
+             50_000, batch=10_000, contenders=AIO),
+    Scenario("aio_one", "one await do_background at a time (aio) vs do_background", "do", 2_000, 10_000,
+             contenders=AIO),
 ]
 
 
@@ -101,7 +113,8 @@ def measure(contender: str, sc: Scenario, jobs: int) -> tuple[float, int, float]
             os.sched_setaffinity(int(thread.name), {pin[0]})
     try:
         args = [server.host, str(server.port), sc.mode, str(jobs), str(sc.size), sc.priority, sc.unique,
-                str(sc.threads), "1000", *(["keep-tasks"] if contender == "raw C, no FREE_TASKS" else [])]
+                str(sc.threads), str(sc.batch), *(["keep-tasks"] if contender == "raw C, no FREE_TASKS" else []),
+                *CONTENDER_TAIL.get(contender, [])]
         on_cpu = None if pin is None else (lambda: os.sched_setaffinity(0, {pin[1]}))
         proc = subprocess.Popen([*CONTENDER_CMD[contender], *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**os.environ, **CONTENDER_ENV.get(contender, {})}, preexec_fn=on_cpu)  # fmt: skip
@@ -213,6 +226,28 @@ def targets(by_key: dict[str, Scenario], growth: dict[str, float]) -> list[str]:
     return lines
 
 
+def aio_targets(by_key: dict[str, Scenario]) -> list[str]:
+    """Issue 16's goals: jobs/s ratios for many awaits, a latency ratio for one."""
+    lines = ["| target | loop | median ratio | met (median) | best-round ratio | met (best) |",
+             "|---|---|---:|:---:|---:|:---:|"]  # fmt: skip
+    for loop in ("gearman_cffi aio", "gearman_cffi aio (uvloop)"):
+        name = "uvloop" if "uvloop" in loop else "asyncio"
+        if "aio_many" in by_key:
+            sc = by_key["aio_many"]
+            for other, goal in (("gearman_cffi", 0.9), ("raw C", None)):
+                med, best = ratio(sc, loop, other), best_ratio(sc, loop, other)
+                met = ("yes" if med >= goal else "no", "yes" if best >= goal else "no") if goal else ("", "")
+                what = f"10,000 concurrent awaits vs {'the batch API' if other == 'gearman_cffi' else 'raw C batches'}"
+                lines.append(f"| {what}{f' ≥ {goal}x' if goal else ''} | {name} | {med:.2f}x | {met[0]} "
+                             f"| {best:.2f}x | {met[1]} |")  # fmt: skip
+        if "aio_one" in by_key:  # latency ratio = blocking rate / aio rate
+            sc = by_key["aio_one"]
+            med, best = ratio(sc, "gearman_cffi", loop), best_ratio(sc, "gearman_cffi", loop)
+            lines.append(f"| one await: latency ≤ 1.3x do_background's | {name} | {med:.2f}x "
+                         f"| {'yes' if med <= 1.3 else 'no'} | {best:.2f}x | {'yes' if best <= 1.3 else 'no'} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds and jobs (a few minutes)")
@@ -285,6 +320,10 @@ def main() -> None:
         *body,
         "",
     ]
+    aio_lines = aio_targets(by_key) if {"aio_many", "aio_one"} & set(by_key) else []
+    if aio_lines:
+        out += ["## asyncio targets (issue 16)", "", "Jobs/s ratios for many concurrent awaits; for one await, "
+                "the latency ratio (blocking do_background's jobs/s over the aio client's).", "", *aio_lines, ""]
     if goal_lines:
         out += ["## Targets (issue 4)", "",
                 "The issue's targets are on medians. Noise from other load only ever slows a run down, so the "
@@ -313,6 +352,8 @@ def main() -> None:
     print("\n".join(body))
     if goal_lines:
         print("\n" + "\n".join(goal_lines))
+    if aio_lines:
+        print("\n" + "\n".join(aio_lines))
     print(f"\nwrote {args.out / 'benchmarks.md'}" + (f" and {args.out / 'benchmarks.png'}" if drew else
                                                       " (no matplotlib: no chart)"))  # fmt: skip
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Benchmarks side by side: raw C libgearman, gearman_cffi, PHP's gearman extension
-# and pygearman, against the same gearmand.  Installs what is missing (php-cli,
-# php-gearman, gcc; pygearman and matplotlib into the venv), compiles bench/c/,
-# runs bench/cli.py (docs/benchmarks-cli.md), bench/run.py (docs/benchmarks.md and
-# docs/benchmarks.png), then bench/workers.py (worker throughput, docs/benchmarks-worker.md).
+# Benchmarks side by side: raw C libgearman, gearman_cffi (blocking and asyncio),
+# PHP's gearman extension and pygearman, against the same gearmand.  Installs what
+# is missing (php-cli, php-gearman, gcc; pygearman, matplotlib and uvloop into the
+# venv), compiles bench/c/, runs bench/cli.py (docs/benchmarks-cli.md), bench/run.py
+# (docs/benchmarks.md and docs/benchmarks.png), then bench/workers.py (worker
+# throughput, docs/benchmarks-worker.md).
 #   ./ci/bench.sh --quick     a few minutes
 #   ./ci/bench.sh             the full run (about 15 minutes on 2 busy cores, and
 #                             about 30 more for the two worker runs)
@@ -24,7 +25,7 @@ fi
 ensure_apt_packages php-cli php-gearman gcc libc6-dev
 # pygearman: the maintained Python 3 fork of the pure-Python `gearman` client
 # (it installs the `gearman` module).
-"$PY" -m pip install -q --disable-pip-version-check pygearman matplotlib
+"$PY" -m pip install -q --disable-pip-version-check pygearman matplotlib uvloop
 
 mkdir -p bench/c/build
 for src in bench/c/*.c; do

@@ -1,0 +1,275 @@
+"""asyncio: ``gearman_cffi.aio.Client``, awaitable jobs batched on the wire.
+
+The same methods as :class:`gearman_cffi.Client`; those that wait are
+coroutines.  No libgearman call waits on the event loop's thread: each client
+has an I/O thread (a second one, made on first use, for foreground jobs, whose
+runs last as long as the workers take) that owns a blocking Client and sends
+everything awaited since its last round as one batch.  See docs/aio.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from . import _arguments as arg
+from ._aio_io import Driver, IOThread, Request
+from ._aio_requests import Batch, Status, Submission
+from ._aio_task import Task
+from ._owner import Forks
+from .errors import ClientClosedError
+from .task import JobStatus, Priority
+
+_SUFFIX = {Priority.HIGH: "_high", Priority.NORMAL: "", Priority.LOW: "_low"}
+#: (priority, foreground) -> the blocking Client's add_task* method that carries the job.
+_METHODS = {(p, fg): f"add_task{_SUFFIX[p]}{'' if fg else '_background'}" for p in Priority for fg in (False, True)}
+
+
+def _check(function_name: object, workload: object, unique: object) -> None:
+    """Bad input raises here, in the caller's coroutine, before anything is queued."""
+    arg.function_name(function_name)
+    if type(workload) is not bytes:
+        arg.workload(workload)
+    if unique is not None:
+        arg.unique(unique)
+
+
+def _foreground_supported() -> bool:
+    return hasattr(Driver, "add_task")
+
+
+def _spread_supported() -> bool:
+    return "spread" in inspect.signature(Driver).parameters
+
+
+class Client:
+    """An asyncio Gearman client (see the module's docstring)."""
+
+    def __init__(self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None,
+                 spread: bool = False) -> None:  # fmt: skip
+        options: dict[str, Any] = {"timeout": timeout}
+        if spread:
+            if not _spread_supported():
+                raise NotImplementedError("spread=True: this build's gearman_cffi.Client cannot spread yet")
+            options["spread"] = True
+        arg.servers(servers)  # bad arguments raise here; the blocking clients are made in the I/O
+        arg.timeout_ms(timeout)  # threads (making one may talk to the server: never on the loop)
+        self._servers, self._options = servers, options
+        self._threads: dict[str, IOThread] = {}
+        self._pending: list[Task] = []
+        self._closed = False
+
+    # -- the I/O threads ------------------------------------------------------------
+    def _io(self, kind: str) -> IOThread:
+        thread = self._threads.get(kind)
+        if thread is None or thread.generation != Forks.generation:
+            if self._closed:
+                raise ClientClosedError()
+            # In a forked child the parent's thread is gone; its blocking client
+            # drops (never frees) the parent's C clients on first use.
+            driver = None if thread is None else thread.driver
+            servers, options = self._servers, self._options  # not self: the thread must not keep the client alive
+
+            def make() -> Driver:
+                return driver or Driver(servers, **options)
+
+            thread = self._threads[kind] = IOThread(make, f"gearman_cffi.aio {kind}")
+        return thread
+
+    def _send(self, kind: str, request: Request) -> asyncio.Future[Any]:
+        self._io(kind).put(request)
+        return request.future
+
+    # -- one job ----------------------------------------------------------------------
+    async def do_background(self, function_name: arg.Text, workload: arg.Workload,
+                            unique: arg.Text | None = None) -> str:  # fmt: skip
+        """Submit a background job; its job handle once the server created it."""
+        return await self._submit(Priority.NORMAL, False, function_name, workload, unique)  # type: ignore
+
+    async def do_high_background(self, function_name: arg.Text, workload: arg.Workload,
+                                 unique: arg.Text | None = None) -> str:  # fmt: skip
+        return await self._submit(Priority.HIGH, False, function_name, workload, unique)  # type: ignore
+
+    async def do_low_background(self, function_name: arg.Text, workload: arg.Workload,
+                                unique: arg.Text | None = None) -> str:  # fmt: skip
+        return await self._submit(Priority.LOW, False, function_name, workload, unique)  # type: ignore
+
+    async def do(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        """Submit a job, wait for a worker to finish it, return its result
+        (``GearmanWorkError`` if the worker failed it)."""
+        return await self._submit(Priority.NORMAL, True, function_name, workload, unique)  # type: ignore
+
+    async def do_high(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        return await self._submit(Priority.HIGH, True, function_name, workload, unique)  # type: ignore
+
+    async def do_low(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
+        return await self._submit(Priority.LOW, True, function_name, workload, unique)  # type: ignore
+
+    def _submit(self, priority: Priority, foreground: bool, function_name: object, workload: object,
+                unique: object) -> asyncio.Future[Any]:  # fmt: skip
+        _check(function_name, workload, unique)
+        method = _method(priority, foreground)
+        future = asyncio.get_running_loop().create_future()
+        return self._send("fg" if foreground else "bg",
+                          Submission(future, method, foreground, function_name, workload, unique))  # fmt: skip
+
+    # -- batches ------------------------------------------------------------------------
+    def add_task_background(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None,
+                            context: Any = None) -> Task:  # fmt: skip
+        """Queue a background job for the next ``await run_tasks()`` (at once:
+        nothing is sent, so this is not a coroutine)."""
+        return self._add(Priority.NORMAL, False, function_name, workload, unique, context)
+
+    def add_task_high_background(self, function_name: arg.Text, workload: arg.Workload,
+                                 unique: arg.Text | None = None, context: Any = None) -> Task:  # fmt: skip
+        return self._add(Priority.HIGH, False, function_name, workload, unique, context)
+
+    def add_task_low_background(self, function_name: arg.Text, workload: arg.Workload,
+                                unique: arg.Text | None = None, context: Any = None) -> Task:  # fmt: skip
+        return self._add(Priority.LOW, False, function_name, workload, unique, context)
+
+    def add_task(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None,
+                 context: Any = None) -> Task:  # fmt: skip
+        """Queue a foreground job: after ``await run_tasks()``, ``task.result``."""
+        return self._add(Priority.NORMAL, True, function_name, workload, unique, context)
+
+    def add_task_high(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None,
+                      context: Any = None) -> Task:  # fmt: skip
+        return self._add(Priority.HIGH, True, function_name, workload, unique, context)
+
+    def add_task_low(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None,
+                     context: Any = None) -> Task:  # fmt: skip
+        return self._add(Priority.LOW, True, function_name, workload, unique, context)
+
+    def _add(self, priority: Priority, foreground: bool, function_name: object, workload: object, unique: object,
+             context: Any) -> Task:  # fmt: skip
+        if self._closed:
+            raise ClientClosedError()
+        _check(function_name, workload, unique)
+        task = Task(self, _method(priority, foreground), priority, function_name, workload, unique,
+                    context)  # fmt: skip
+        self._pending.append(task)
+        return task
+
+    def _withdraw(self, task: Task) -> None:
+        if task in self._pending:
+            self._pending.remove(task)
+            task._dropped = True
+
+    @property
+    def pending_tasks(self) -> list[Task]:
+        """Tasks added and not yet handed to a ``run_tasks()``."""
+        return list(self._pending)
+
+    async def run_tasks(self) -> None:
+        """Send every pending task; return when the server created each
+        background job and every foreground job completed or failed.  On
+        failure the unfinished tasks are pending again (same uniques)."""
+        tasks, self._pending = self._pending, []
+        if not tasks:
+            return
+        loop = asyncio.get_running_loop()
+        futures = []
+        try:
+            for kind in ("bg", "fg"):
+                part = [t for t in tasks if t.foreground == (kind == "fg")]
+                if part:
+                    futures.append(self._send(kind, Batch(loop.create_future(), part)))
+        except BaseException:  # closed: nothing was taken
+            self._requeue(tasks)
+            raise
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            self._requeue(tasks)
+            raise failures[0]
+
+    def _requeue(self, tasks: list[Task]) -> None:
+        """After a failed run: the tasks it did not finish are pending again,
+        first in the queue, with the uniques they were sent with."""
+        if not self._closed:
+            again = [t for t in tasks if t._inner is None]
+            for task in again:
+                task._dropped = False
+            self._pending[:0] = again
+
+    # -- status -----------------------------------------------------------------------------
+    async def job_status(self, job_handle: arg.Text) -> JobStatus:
+        arg.job_handle(job_handle)
+        return await self._status("job_status", job_handle)  # type: ignore[no-any-return]
+
+    async def job_statuses(self, job_handles: Iterable[arg.Text]) -> list[JobStatus]:
+        handles = list(job_handles)
+        for handle in handles:
+            arg.job_handle(handle)
+        return await self._status("job_statuses", handles)  # type: ignore[no-any-return]
+
+    async def unique_status(self, unique: arg.Text) -> JobStatus:
+        arg.text(unique, "unique", arg.MAX_UNIQUE)
+        return await self._status("unique_status", unique)  # type: ignore[no-any-return]
+
+    def _status(self, method: str, argument: object) -> asyncio.Future[Any]:
+        return self._send("bg", Status(asyncio.get_running_loop().create_future(), method, argument))
+
+    # -- lifetime ---------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop the I/O threads and free their C clients (see docs/aio.md for
+        what happens to work not finished).  Idempotent."""
+        self._shut()
+        loop = asyncio.get_running_loop()
+        waits, threads = [], [t for t in self._threads.values() if t.generation == Forks.generation]
+        for thread in self._threads.values():
+            if thread.generation != Forks.generation and thread.driver is not None:  # the parent's, in a child:
+                thread.driver.close()  # no thread to stop; this drops, never frees, the parent's C clients
+        for thread in threads:
+            exited: asyncio.Future[None] = loop.create_future()
+            if thread.close_soon(exited):
+                waits.append(exited)
+        if waits:
+            await asyncio.gather(*waits)
+        for thread in threads:
+            thread.thread.join()
+
+    def _shut(self) -> None:
+        """Mark closed and drop the tasks never handed to a run."""
+        self._closed = True
+        for task in self._pending:
+            task._dropped = True
+        self._pending = []
+
+    def __del__(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._shut()
+            for thread in self._threads.values():
+                thread.close_soon()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds each network wait may take (None blocks); fixed at creation."""
+        return self._options["timeout"]  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._pending)} pending"
+        return f"<gearman_cffi.aio.Client {state}>"
+
+
+def _method(priority: Priority, foreground: bool) -> str:
+    """The blocking Client's ``add_task*`` method for this kind of job."""
+    if foreground and not _foreground_supported():
+        raise NotImplementedError("foreground jobs: this build's gearman_cffi.Client has no add_task/do yet")
+    return _METHODS[priority, foreground]
+
+
+__all__ = ["Client", "Task"]
