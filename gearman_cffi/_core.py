@@ -21,7 +21,7 @@ from ._owner import Owner
 from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
 from ._wait import wait
-from .errors import ClientClosedError, GearmanError, error_from
+from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
 from .task import Priority, Task
 
 if TYPE_CHECKING:
@@ -83,13 +83,19 @@ class Core:
 
     # -- the queue --------------------------------------------------------------------
     def queue(self, task: Task, keep: Any) -> None:
-        self.owner.enter()
+        """Queue a task on its lane (the per-task hot path of a batch: kept flat)."""
+        owner, router = self.owner, self.router
+        owner.enter()
         try:
             if self.settings.trampolines:
                 _callbacks.bind(task, self.settings.callbacks)
-            self.router.lane_for(task).queue(task, keep)
+            lane = router.lane if router.single else router.lane_for(task)
+            if task._slot.foreground:
+                lane.foreground = True
+            lane.pending.append(task)
+            lane.keep.append(keep)
         finally:
-            self.owner.leave()
+            owner.lock.release()
 
     def flush_now(self) -> None:
         """Add queued tasks to the C client now (a queued task's auto unique is
@@ -119,7 +125,13 @@ class Core:
             with _callbacks.reraise_stored():
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
-                    lane.flush(self.settings)
+                    try:
+                        lane.flush(self.settings)
+                    except GearmanConnectionError:  # asking for exceptions found the server down
+                        self.router.move_on(self.settings)
+                        if attempt == attempts[-1]:
+                            raise
+                        continue
                     try:
                         rc = lane.start_run()
                         while rc == IO_WAIT:
@@ -142,23 +154,60 @@ class Core:
     def submit(
         self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
         size: int,
-    ) -> Steps[Any]:
+    ) -> Any:
         """One job run to the end on a task-free C client (created, or for a
-        foreground slot completed or failed); returns the slot.  An interrupted
-        background submission is kept as a pending Task of the client, so the
-        job the server may have created is not lost (the next ``run_tasks()``
-        collects it); an interrupted foreground one drops its C client (the
-        job goes on without a listener; its unique lets a retry join it)."""
-        foreground = bool(slot.foreground)
+        foreground slot completed or failed).  The first slice runs now: the
+        slot comes back if that finished the job (the usual case, with no
+        generator on the hot path), else the steps that go on with it.
+
+        An interrupted background submission is kept as a pending Task of the
+        client, so the job the server may have created is not lost (the next
+        ``run_tasks()`` collects it); an interrupted foreground one drops its C
+        client (the job goes on without a listener; its unique lets a retry join it)."""
         self.owner.enter()
         try:
+            if slot.foreground:  # a round trip to a worker: no fast path needed
+                steps = self._go_on(None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
+                next(steps)
+                return steps
+            lane = self.router.lane
+            target = lane.task_free(self.settings)
+            rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
+                                         lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+        except BaseException:
+            self.owner.leave()
+            raise
+        if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+            self.owner.leave()
+            return slot
+        steps = self._go_on(rc, target, client, slot, priority, name, name_c, unique_c, buffer, size)
+        next(steps)  # to its first yield: from now on its clean-up runs however it ends
+        return steps
+
+    def _go_on(
+        self, rc: int | None, target: Any, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any,
+        unique_c: Any, buffer: Any, size: int,
+    ) -> Steps[Any]:
+        """The rest of :meth:`submit` (lock held; released when this ends);
+        ``rc`` None: no attempt made yet."""
+        yield
+        try:
             lane, attempts = self.router.lane, self.router.attempts()
-            run = lane.run
+            run, foreground = lane.run, bool(slot.foreground)
             for attempt in attempts:
-                target = lane.task_free(self.settings)
+                if rc is None:
+                    target = lane.task_free(self.settings)
+                    if foreground:
+                        try:
+                            lane.ready_for_foreground(target)
+                        except GearmanConnectionError:
+                            self._failed(lane, target)
+                            if attempt == attempts[-1]:
+                                raise
+                            continue
+                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
+                                                 slot, lane.uniques, SLICE_MS, run)  # fmt: skip
                 try:
-                    rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size, slot,
-                                                 lane.uniques, SLICE_MS, run)  # fmt: skip
                     if run.idle_since_ms == 0:  # not added
                         raise error_from(rc, target)
                     unique_c = slot.unique  # a retry sends the same unique
@@ -182,6 +231,7 @@ class Core:
                 self._failed(lane, target)  # frees the C task with its C client
                 if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
                     raise error
+                rc = None
             raise AssertionError("unreachable")
         finally:
             self.owner.leave()

@@ -23,7 +23,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ._libgearman import ffi, lib
-from ._settings import Server, Settings, new_c_client
+from ._settings import Server, Settings, ask_for_exceptions, new_c_client
 from .errors import error_from
 
 if TYPE_CHECKING:
@@ -57,10 +57,19 @@ class Lane:
         self.stale = False  # a task was withdrawn from the C client: replace it before the next run
         self.withdrawn = 0  # withdrawn tasks still in ``pending`` (removed by the next flush)
         self.uniques = new_uniques()
+        self.foreground = False  # a foreground task was queued: the main C client must ask for exceptions
+        self.asked: set[int] = set()  # addresses of this lane's C clients that asked for exceptions
         self.run = ffi.new("gearman_cffi_run *")
         self.ret = ffi.new("gearman_return_t *")
 
     # -- C clients ------------------------------------------------------------------
+    def ready_for_foreground(self, ptr: Any) -> None:
+        """Make sure ``ptr`` asked gearmand for exceptions (once per C client)."""
+        address = int(ffi.cast("uintptr_t", ptr))
+        if address not in self.asked:
+            ask_for_exceptions(ptr)
+            self.asked.add(address)
+
     def c_clients(self) -> list[Any]:
         return [p for p in (self.ptr, self.side) if p is not None]
 
@@ -75,6 +84,7 @@ class Lane:
     def free_side(self) -> None:
         side, self.side = self.side, None
         if side is not None:
+            self.asked.discard(int(ffi.cast("uintptr_t", side)))
             lib.gearman_client_free(side)
 
     def replace(self, settings: Settings, server: Server | None = None) -> None:
@@ -84,6 +94,7 @@ class Lane:
         old, self.ptr = self.ptr, new
         self.server = server or self.server
         self.flushed, self.stale = 0, False
+        self.asked.discard(int(ffi.cast("uintptr_t", old)))
         lib.gearman_client_free(old)
 
     def free(self) -> None:
@@ -99,15 +110,12 @@ class Lane:
         the inherited C clients and tasks, and start afresh."""
         self.drop_pending()
         self.side = None
+        self.asked = set()
         self.uniques = new_uniques()  # the parent goes on counting from the same prefix
         if self.ptr is not None:
             self.ptr = new_c_client(settings, self.server)
 
-    # -- the queue ------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any) -> None:
-        self.pending.append(task)
-        self.keep.append(keep)
-
+    # -- the queue (Core.queue appends to ``pending`` and ``keep`` itself) --------------
     def drop_pending(self) -> None:
         for task in self.pending:
             task._detach()
@@ -134,6 +142,8 @@ class Lane:
             self.pending, self.keep = [t for t, _ in pairs], [k for _, k in pairs]
             self.withdrawn = 0
         count = len(self.pending) - self.flushed
+        if count and self.foreground:
+            self.ready_for_foreground(self.ptr)
         if count:
             slots = ffi.new("gearman_cffi_slot *[]", [task._slot for task in self.pending[self.flushed :]])
             added = lib.gearman_cffi_add_tasks(self.ptr, slots, count, self.uniques, self.ret)
@@ -202,4 +212,5 @@ class Lane:
                 self.flushed = 1
             else:  # queued tasks were added before it: keep that order
                 self.replace(settings)
-        self.queue(task, keep)
+        self.pending.append(task)
+        self.keep.append(keep)

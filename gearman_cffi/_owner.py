@@ -43,6 +43,9 @@ class _CallbackFrames(threading.local):
 
 
 _frames = _CallbackFrames()
+#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up
+_running = 0
+_running_lock = threading.Lock()
 
 
 class Owner:
@@ -75,8 +78,9 @@ class Owner:
         """Take the lock (the caller calls :meth:`leave`); raise if closed, or
         if this thread is inside one of this object's callbacks (the lock is
         held further up this very stack: waiting for it would never end)."""
-        self.check_fork()
-        if _frames.owners and self in _frames.owners:
+        if self.generation != Forks.generation:
+            self.check_fork()
+        if _running and self in _frames.owners:
             raise RuntimeError(
                 f"a callback must not call its own {self._what} (use another, e.g. a clone made before)"
             )
@@ -121,8 +125,13 @@ class Owner:
     def calling_back(owner: Owner) -> Iterator[None]:
         """Mark ``owner``'s callback as running in this thread (frames nest: a
         callback may drive another object whose own callbacks run inside it)."""
+        global _running
         _frames.owners.append(owner)
+        with _running_lock:
+            _running += 1
         try:
             yield
         finally:
+            with _running_lock:
+                _running -= 1
             _frames.owners.pop()

@@ -5,7 +5,7 @@ time.  libgearman's own multi-server handling loses job handles when a listed
 server is down (its JOB_CREATED counters drift), so each C client talks to one
 server and the router moves the lane on to the next server after a failed
 network call.  Spreading work over several servers is a second router with the
-same small interface (``lanes``, ``lane_for``, ``attempts``, ``move_on``).
+same small interface (``single``, ``lanes``, ``lane_for``, ``attempts``, ``move_on``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from ._settings import Server, Settings
 
 class Failover:
     """One lane, on one server of the list at a time."""
+
+    #: every task goes to ``lane`` (lets the core skip ``lane_for`` per task)
+    single = True
 
     def __init__(self, settings: Settings, index: int = 0) -> None:
         self.servers: tuple[Server, ...] = settings.servers

@@ -18,7 +18,7 @@ from typing import Any
 from . import log as _log
 from ._libgearman import ffi, lib
 from .callbacks import TaskCallbacks
-from .errors import GearmanMemoryError, check
+from .errors import GearmanMemoryError, check, error_from
 from .identity import ClientOptions, apply_options
 from .log import Verbose
 
@@ -60,6 +60,29 @@ def configure(ptr: Any, settings: Settings) -> None:
         lib.gearman_client_set_ssl(ptr, True, *settings.ssl)
 
 
+#: The longest wait for gearmand's answer to OPTION_REQ when the client blocks (timeout None).
+OPTION_WAIT_MS = 5000
+
+
+def ask_for_exceptions(ptr: Any) -> None:
+    """Ask gearmand for WORK_EXCEPTION packets on this C client's connection
+    (OPTION_REQ "exceptions"), before its first foreground job: gearmand 1.1.20
+    ends a job at WORK_EXCEPTION and tells only clients that asked, so one
+    that did not would wait for ever.  libgearman 1.1.20 asks in a blocking
+    round trip (at once, and only on connections that exist then), so it is
+    bounded by the client's timeout, or OPTION_WAIT_MS if it has none."""
+    timeout_ms = lib.gearman_client_timeout(ptr)
+    bounded = OPTION_WAIT_MS if timeout_ms < 0 else min(timeout_ms, OPTION_WAIT_MS)
+    lib.gearman_client_set_timeout(ptr, bounded)
+    try:
+        lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_EXCEPTION)
+    finally:
+        lib.gearman_client_set_timeout(ptr, timeout_ms)
+    if not lib.gearman_client_has_option(ptr, lib.GEARMAN_CLIENT_EXCEPTION):
+        code = lib.gearman_client_error_code(ptr)
+        raise error_from(code if code != lib.GEARMAN_SUCCESS else lib.GEARMAN_COULD_NOT_CONNECT, ptr)
+
+
 def check_servers(servers: tuple[Server, ...]) -> None:
     """Let libgearman accept each server (bad ones fail here, not on first use)."""
     ptr = lib.gearman_client_create(ffi.NULL)
@@ -81,9 +104,6 @@ def new_c_client(settings: Settings, server: Server) -> Any:
         lib.gearman_client_remove_servers(ptr)  # gearman_client_create adds $GEARMAN_SERVERS
         check(lib.gearman_client_add_server(ptr, *server), ptr)
         lib.gearman_cffi_install_events(ptr)
-        # ask the server for WORK_EXCEPTION packets (OPTION_REQ "exceptions"), so a
-        # foreground job's exception payload arrives (GearmanWorkError.data)
-        lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_EXCEPTION)
         configure(ptr, settings)
     except BaseException:
         lib.gearman_client_free(ptr)

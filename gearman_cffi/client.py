@@ -10,6 +10,7 @@ promptly and leave the Client usable.  See docs/architecture.md.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import GeneratorType
 from typing import Any
 
 from . import _arguments as arg
@@ -111,8 +112,9 @@ class Client(ClientSettings):
         name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        slot = wait(self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c,
-                                      buffer, size))  # fmt: skip
+        slot = self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c, buffer, size)
+        if type(slot) is GeneratorType:  # not done in the first slice: wait for the rest
+            slot = wait(slot)
         return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
 
     # -- foreground jobs: wait for the worker's result --------------------------------
@@ -131,7 +133,9 @@ class Client(ClientSettings):
         name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        slot = wait(self._core.submit(self, new_slot(True), priority, name, name_c, unique_c, buffer, size))
+        slot = self._core.submit(self, new_slot(True), priority, name, name_c, unique_c, buffer, size)
+        if type(slot) is GeneratorType:
+            slot = wait(slot)
         error = work_error(slot)
         if error is not None:
             raise error
@@ -179,7 +183,11 @@ class Client(ClientSettings):
         name, name_c = _function_name(function_name)
         buffer, size = arg.workload(workload)
         slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
-        return self._queue(slot, name, priority, unique, context, (name_c, buffer))
+        if unique is not None:
+            slot.unique = arg.unique(unique)
+        task = Task(self, self._core, slot, name, priority, context)
+        self._core.queue(task, (name_c, buffer))  # the per-task hot path: no further call
+        return task
 
     def add_task(
         self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None, context: Any = None

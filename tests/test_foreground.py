@@ -210,7 +210,7 @@ def test_same_unique_twice_in_a_batch_is_one_job_with_two_listeners(
 ) -> None:
     """gearmand coalesces the second submission into the first job; libgearman
     hands the one WORK_COMPLETE to both tasks."""
-    tasks = [client.add_task(fn, b"abc", unique=f"{fn}-u"), client.add_task(fn, b"abc", unique=f"{fn}-u")]
+    tasks = [client.add_task(fn, b"abc", unique="same-u"), client.add_task(fn, b"abc", unique="same-u")]
     worker = php_worker(gearmand_module, fn, "reverse", 1)
     try:
         client.run_tasks()
