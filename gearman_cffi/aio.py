@@ -10,7 +10,6 @@ everything awaited since its last round as one batch.  See docs/aio.md.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,12 +35,8 @@ def _check(function_name: object, workload: object, unique: object) -> None:
         arg.unique(unique)
 
 
-def _foreground_supported() -> bool:
-    return hasattr(Driver, "add_task")
 
 
-def _spread_supported() -> bool:
-    return "spread" in inspect.signature(Driver).parameters
 
 
 class Client:
@@ -49,11 +44,9 @@ class Client:
 
     def __init__(self, servers: arg.Servers = "localhost:4730", *, timeout: float | None = None,
                  spread: bool = False) -> None:  # fmt: skip
-        options: dict[str, Any] = {"timeout": timeout}
-        if spread:
-            if not _spread_supported():
-                raise NotImplementedError("spread=True: this build's gearman_cffi.Client cannot spread yet")
-            options["spread"] = True
+        if not isinstance(spread, bool):
+            raise TypeError(f"spread must be a bool, not {type(spread).__name__}")
+        options: dict[str, Any] = {"timeout": timeout, "spread": spread}
         arg.servers(servers)  # bad arguments raise here; the blocking clients are made in the I/O
         arg.timeout_ms(timeout)  # threads (making one may talk to the server: never on the loop)
         self._servers, self._options = servers, options
@@ -267,8 +260,6 @@ class Client:
 
 def _method(priority: Priority, foreground: bool) -> str:
     """The blocking Client's ``add_task*`` method for this kind of job."""
-    if foreground and not _foreground_supported():
-        raise NotImplementedError("foreground jobs: this build's gearman_cffi.Client has no add_task/do yet")
     return _METHODS[priority, foreground]
 
 

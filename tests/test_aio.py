@@ -5,7 +5,6 @@ installed, uvloop's."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import subprocess
 import threading
 import time
@@ -27,7 +26,6 @@ except ImportError:  # pragma: no cover - uvloop is in the test extra
     uvloop = None
 
 LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(uvloop is None, reason="uvloop not installed"))]
-foreground = pytest.mark.skipif(not hasattr(gearman_cffi.Client, "do"), reason="foreground jobs not in this build")
 
 
 #: No test may hang: a coroutine still running after this fails its test (asyncio.TimeoutError).
@@ -281,16 +279,6 @@ def test_unused_client_and_garbage_collection(run: Any, gearmand_module: Gearman
         aio.Client(gearmand_module.address, timeout="1")  # type: ignore[arg-type]
 
 
-SPREAD = "spread" in inspect.signature(gearman_cffi.Client).parameters
-
-
-@pytest.mark.skipif(SPREAD, reason="this build's Client spreads")
-def test_spread_refused_where_the_client_cannot_spread() -> None:
-    with pytest.raises(NotImplementedError):
-        aio.Client("127.0.0.1:4730", spread=True)
-
-
-@pytest.mark.skipif(not SPREAD, reason="spread=True not in this build")
 def test_spread_over_two_servers(run: Any, gearmand_factory: type[Gearmand], fn: str) -> None:
     one, two = gearmand_factory().start(), gearmand_factory().start()
 
@@ -309,7 +297,6 @@ def cli_worker(server: Gearmand, fn: str, count: int, *command: str) -> subproce
                              "--", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
 
 
-@foreground
 def test_50_concurrent_do_each_get_their_result(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     worker = cli_worker(gearmand_module, fn, 50, "tr", "a-z", "A-Z")
     try:
@@ -323,7 +310,6 @@ def test_50_concurrent_do_each_get_their_result(run: Any, gearmand_module: Gearm
         worker.wait(30)
 
 
-@foreground
 def test_foreground_cancel_frees_the_client(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     async def main() -> bytes:
         async with aio.Client(gearmand_module.address) as c:
@@ -338,7 +324,6 @@ def test_foreground_cancel_frees_the_client(run: Any, gearmand_module: Gearmand,
     assert run(main()) == b"OK"
 
 
-@foreground
 def test_work_failure_raises_gearman_work_error(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     worker = cli_worker(gearmand_module, fn, 1, "false")
 
@@ -393,7 +378,6 @@ def test_cancelled_run_tasks_on_a_silent_server(run: Any, silent_server: SilentS
     assert io_threads() == []
 
 
-@foreground
 def test_foreground_and_background_tasks_in_one_run_tasks(run: Any, gearmand_module: Gearmand, fn: str) -> None:
     worker = cli_worker(gearmand_module, fn, 3, "tr", "a-z", "A-Z")
     try:
