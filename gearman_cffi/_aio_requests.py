@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors as _errors
 from ._aio_io import Driver, Request
+from ._aio_task import hand_to, settle
 from .errors import ClientClosedError, GearmanError, ReturnCode, error_class
 from .task import JobStatus
 from .task import Task as _Task
@@ -86,7 +87,7 @@ class Batch(Request):
     def add(self, driver: Driver) -> None:
         try:
             for task in self.tasks:
-                self.sent.append(task._add_to(driver))
+                self.sent.append(hand_to(task, driver))
         except BaseException:  # none of them may ride along in a later round
             for sent in self.sent:
                 sent.free()
@@ -95,11 +96,8 @@ class Batch(Request):
     def finish(self, driver: Driver, error: BaseException | None) -> Any:
         failure = None
         for task, sent in zip(self.tasks, self.sent):
-            if not sent.is_pending:
-                task._inner = sent
+            if settle(task, sent):
                 continue
-            task._unique = sent.unique  # the auto-assigned one too: a retry is the same job
-            task._dropped = True  # until run_tasks() puts it back in the queue (not if it was cancelled)
             sent.free()
             failure = failure or _unfinished(sent, error)
         if failure is not None:

@@ -8,7 +8,7 @@ attributes are that Task's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._aio_io import Driver
 from .errors import ReturnCode
@@ -34,20 +34,19 @@ class Task:
     successful run every attribute is the blocking :class:`gearman_cffi.Task`'s.
     """
 
-    __slots__ = ("_client", "_dropped", "_inner", "_method", "_name", "_unique", "_workload", "context", "priority")
+    __slots__ = ("_client", "_dropped", "_inner", "_method", "_name", "_unique", "_withdraw", "_workload", "context",
+                 "priority")  # fmt: skip
 
-    def __init__(self, client: Client, method: str, priority: Priority, name: object, workload: object,
-                 unique: object, context: Any) -> None:  # fmt: skip
-        self._client = client
+    def __init__(self, client: Client, withdraw: Callable[[Task], None], method: str, priority: Priority,
+                 name: object, workload: object, unique: object, context: Any) -> None:  # fmt: skip
+        self._client = client  # keeps it alive
+        self._withdraw = withdraw  # the client's: drops the task from its queue
         self._method, self.priority = method, priority
         self._name, self._workload, self._unique = name, workload, unique
         self._inner: _Task | None = None  # set (by the I/O thread) once a run finished it
         self._dropped = False
         #: Any Python object the caller attached.
         self.context = context
-
-    def _add_to(self, driver: Driver) -> _Task:
-        return getattr(driver, self._method)(self._name, self._workload, self._unique)  # type: ignore[no-any-return]
 
     @property
     def foreground(self) -> bool:
@@ -87,11 +86,37 @@ class Task:
 
     def free(self) -> None:
         """Withdraw a task not sent yet (no effect on one a run is sending)."""
-        self._client._withdraw(self)
+        self._withdraw(self)
 
     def __repr__(self) -> str:
         state = "pending" if self.is_pending else (self.job_handle or self.return_code.name)
         return f"<aio.Task {self.function_name!r} unique={self.unique!r} {state}>"
+
+
+# -- the aio package's narrow contract with its Task (used by aio.py and _aio_requests.py) --
+def hand_to(task: Task, driver: Driver) -> _Task:
+    """Add ``task`` to the I/O thread's blocking client; returns that client's Task."""
+    return getattr(driver, task._method)(task._name, task._workload, task._unique)  # type: ignore[no-any-return]
+
+
+def settle(task: Task, sent: _Task) -> bool:
+    """After a run: True if ``sent`` (what ``hand_to`` returned) is done with, and
+    then ``task`` shows its outcome; else ``task`` is dropped, keeping the unique
+    it was sent with (the auto-assigned one too: a retry is the same job)."""
+    if not sent.is_pending:
+        task._inner = sent
+        return True
+    task._unique = sent.unique
+    task._dropped = True  # until run_tasks() puts it back in the queue (not if it was cancelled)
+    return False
+
+
+def set_dropped(task: Task, dropped: bool) -> None:
+    task._dropped = dropped
+
+
+def is_finished(task: Task) -> bool:
+    return task._inner is not None
 
 
 __all__ = ["Task"]

@@ -89,7 +89,7 @@ class Core(Submitting):
             return getter(self.router.lane.ptr)
 
     # -- the queue --------------------------------------------------------------------
-    def queue(self, task: Task, keep: Any, unique: Any = ...) -> None:
+    def queue(self, task: Task, keep: Any, unique: Any = ..., foreground: bool = False) -> None:
         """Queue a task on its lane (the per-task hot path of a batch: kept flat).
         ``unique``: its explicit unique as bytes, or None, when the caller has it
         (the spreading router then need not read it from the slot)."""
@@ -102,7 +102,7 @@ class Core(Submitting):
                 lane = router.lane
             else:
                 lane = router.lane_for(task) if unique is ... else router.lane_for_unique(unique)
-            if task._slot.foreground:
+            if foreground:  # its lane's C client asks for exceptions before the next run
                 lane.foreground = True
             lane.pending.append(task)
             lane.keep.append(keep)

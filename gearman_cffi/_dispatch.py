@@ -22,11 +22,11 @@ from sys import getrefcount
 from typing import Any, Callable, Union
 
 from . import _arguments as arg
-from ._job import Job, exception_text, result_bytes
+from ._job import Job, exception_text, finish, result_bytes
 from ._libgearman import ffi, lib
 from ._owner import Owner
 from .callbacks import extern
-from .errors import error_from
+from .errors import GearmanError, error_from
 from .log import logger
 
 Handler = Callable[[Job], Union[bytes, bytearray, memoryview, str, None]]
@@ -95,20 +95,18 @@ class Dispatch:
                 buffer, length = arg.workload(result_bytes(result))
         except Exception as exc:
             logger.exception("gearman_cffi worker: %s failed job %s", function.name, job.handle)
-            job._finish(True)
-            return self._failed(job, exc, work, ptr)
+            return self._failed(job, finish(job, True), exc, work, ptr)
         except BaseException as exc:  # KeyboardInterrupt, SystemExit: not this job's fault
-            job._finish(True)
+            finish(job, True)
             self.stashed = exc
             work.stop = 1
             return DROP
-        job._ptr = None
-        if getrefcount(job) > _OWN_REFERENCES:  # the handler kept it
-            job._finish(True)
+        escaped = getrefcount(job) > _OWN_REFERENCES  # the handler kept it (count before any call takes it)
+        broken = finish(job, escaped)
         if self.stop or self.owner.closing:
             work.stop = 1
-        if job._broken is not None:
-            log_unsent(job.handle, job._broken)
+        if broken is not None:
+            log_unsent(job.handle, broken)
             return DROP
         rc: int = _send_complete(ptr, buffer, length)
         if rc != _SUCCESS:
@@ -117,11 +115,11 @@ class Dispatch:
             return DROP
         return _SENT
 
-    def _failed(self, job: Job, exc: Exception, work: Any, ptr: Any) -> int:
+    def _failed(self, job: Job, broken: GearmanError | None, exc: Exception, work: Any, ptr: Any) -> int:
         if self.stop or self.owner.closing:
             work.stop = 1
-        if job._broken is not None:
-            log_unsent(job.handle, job._broken)
+        if broken is not None:
+            log_unsent(job.handle, broken)
             return DROP
         if self.exceptions:
             text = exception_text(exc)

@@ -41,7 +41,7 @@ class Job:
     def __init__(self, function_name: str, work: Any, ptr: Any, workload: Any, size: int) -> None:
         self.function_name = function_name
         self.workload: bytes = _unpack(workload, size) if size else b""
-        self._work = work  # handle and unique are read from it on first use (see _finish)
+        self._work = work  # handle and unique are read from it on first use (see finish)
         self._handle: str | None = None
         self._unique: str | None = None
         self._ptr: Any = ptr
@@ -62,14 +62,6 @@ class Job:
         if self._unique is None:
             self._unique = _text(self._work.unique)
         return self._unique
-
-    def _finish(self, escaped: bool) -> None:
-        """The handler returned: the C job is about to be freed.  A Job that
-        outlives its handler (``escaped``) keeps copies of handle and unique."""
-        self._ptr = None
-        if escaped:
-            self._handle, self._unique = self.handle, self.unique
-        self._work = None
 
     def _live(self) -> Any:
         ptr = self._ptr
@@ -105,6 +97,16 @@ class Job:
     def __repr__(self) -> str:
         state = "running" if self._ptr is not None else "finished"
         return f"<gearman_cffi.Job {self.function_name!r} {self.handle} {len(self.workload)} bytes, {state}>"
+
+
+def finish(job: Job, escaped: bool) -> GearmanError | None:
+    """The handler returned: the C job is about to be freed.  A Job that
+    outlives its handler (``escaped``) keeps copies of handle and unique.
+    Returns the job's first failed send, if any (then nothing more is sent)."""
+    if escaped:
+        job._handle, job._unique = job.handle, job.unique
+    job._ptr = job._work = None
+    return job._broken
 
 
 def result_bytes(value: object) -> bytes | bytearray | memoryview:

@@ -46,7 +46,7 @@ class Submitting:
 
     def submit(
         self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
-        size: int,
+        size: int, foreground: bool = False,
     ) -> Any:
         """One job run to the end on a task-free C client (created, or for a
         foreground slot completed or failed).  The first slice runs now: the
@@ -60,7 +60,7 @@ class Submitting:
         self.owner.enter()
         try:
             router = self.router
-            if slot.foreground:  # a round trip to a worker: no fast path needed
+            if foreground:  # a round trip to a worker: no fast path needed (``slot`` is a foreground one)
                 steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
                 next(steps)
                 return steps
@@ -71,7 +71,7 @@ class Submitting:
         except BaseException:
             self.owner.leave()
             raise
-        if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
+        if rc == SUCCESS:  # gearman_cffi_submit checked the slot: the job is done with
             if not router.single:
                 router.remember(lane, [slot])  # for job_status: which server made the handle
             self.owner.leave()

@@ -16,7 +16,7 @@ from typing import Any
 from . import _arguments as arg
 from ._aio_io import Driver, IOThread, Request
 from ._aio_requests import Batch, Status, Submission
-from ._aio_task import Task
+from ._aio_task import Task, is_finished, set_dropped
 from ._owner import Forks
 from .errors import ClientClosedError
 from .task import JobStatus, Priority
@@ -141,15 +141,15 @@ class Client:
         if self._closed:
             raise ClientClosedError()
         _check(function_name, workload, unique)
-        task = Task(self, _method(priority, foreground), priority, function_name, workload, unique,
+        task = Task(self, self._withdraw, _method(priority, foreground), priority, function_name, workload, unique,
                     context)  # fmt: skip
         self._pending.append(task)
         return task
 
-    def _withdraw(self, task: Task) -> None:
+    def _withdraw(self, task: Task) -> None:  # each Task holds this bound method (its free())
         if task in self._pending:
             self._pending.remove(task)
-            task._dropped = True
+            set_dropped(task, True)
 
     @property
     def pending_tasks(self) -> list[Task]:
@@ -183,9 +183,9 @@ class Client:
         """After a failed run: the tasks it did not finish are pending again,
         first in the queue, with the uniques they were sent with."""
         if not self._closed:
-            again = [t for t in tasks if t._inner is None]
+            again = [t for t in tasks if not is_finished(t)]
             for task in again:
-                task._dropped = False
+                set_dropped(task, False)
             self._pending[:0] = again
 
     # -- status -----------------------------------------------------------------------------
@@ -229,7 +229,7 @@ class Client:
         """Mark closed and drop the tasks never handed to a run."""
         self._closed = True
         for task in self._pending:
-            task._dropped = True
+            set_dropped(task, True)
         self._pending = []
 
     def __del__(self) -> None:

@@ -142,7 +142,7 @@ class Client(ClientSettings):
         name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        slot = self._core.submit(self, new_slot(True), priority, name, name_c, unique_c, buffer, size)
+        slot = self._core.submit(self, new_slot(True), priority, name, name_c, unique_c, buffer, size, True)
         if type(slot) is GeneratorType:
             slot = wait(slot)
         error = work_error(slot)
@@ -222,13 +222,10 @@ class Client(ClientSettings):
         buffer, size = arg.workload(workload)
         slot = new_slot(True)
         slot.function_name, slot.workload, slot.workload_size, slot.priority = name_c, buffer, size, priority
-        return self._queue(slot, name, priority, unique, context, (name_c, buffer))
-
-    def _queue(self, slot: Any, name: bytes, priority: Priority, unique: object, context: Any, keep: Any) -> Task:
         if unique is not None:
             unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, keep, unique)
+        self._core.queue(task, (name_c, buffer), unique, foreground=True)
         return task
 
     def run_tasks(self) -> None:

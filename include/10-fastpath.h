@@ -54,7 +54,9 @@ size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slo
 gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run);
 /* Describe the submission in the slot (unique NULL: an auto one) and add it,
    then run the first slice of gearman_cffi_run_tasks (which the caller resumes
-   while it returns GEARMAN_IO_WAIT): one C call per job.  run->idle_since_ms
+   while it returns GEARMAN_IO_WAIT): one C call per job.  GEARMAN_SUCCESS means
+   the job is done with (created; a foreground one finished): a run that ended
+   without that returns GEARMAN_UNKNOWN_STATE.  run->idle_since_ms
    still 0 on return: the task could not be added. */
 gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_priority_t priority, bool foreground,
                                      const char *function_name, const char *unique,

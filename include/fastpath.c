@@ -283,5 +283,10 @@ gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_prio
     gearman_cffi_copy(slot->unique, unique, sizeof slot->unique);
   if (gearman_cffi_add_slot(client, slot, uniques, &rc) == NULL)
     return rc;
-  return gearman_cffi_run_tasks(client, slice_ms, run);
+  rc = gearman_cffi_run_tasks(client, slice_ms, run);
+  /* SUCCESS only when the job is done with (created, or a foreground one finished),
+     so the caller need not read the slot to know: else UNKNOWN_STATE */
+  if (rc == GEARMAN_SUCCESS && !(slot->released && slot->job_handle[0] != '\0'))
+    rc = GEARMAN_UNKNOWN_STATE;
+  return rc;
 }
