@@ -25,7 +25,7 @@ from ._submit import Steps as Steps
 from ._submit import Submitting
 from ._wait import wait
 from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
-from .task import Task
+from .task import Task, bind_callbacks, is_dropped
 
 if TYPE_CHECKING:
     pass
@@ -97,7 +97,7 @@ class Core(Submitting):
         owner.enter()
         try:
             if self.settings.trampolines:
-                _callbacks.bind(task, self.settings.callbacks)
+                bind_callbacks(task, self.settings.callbacks)
             if router.single:
                 lane = router.lane
             else:
@@ -118,7 +118,7 @@ class Core(Submitting):
 
     def withdraw(self, task: Task) -> None:
         with self.owner.locked():
-            if not task._dropped:
+            if not is_dropped(task):
                 self.router.holder(task).withdraw(task)
 
     def pending(self) -> list[Task]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ._libgearman import ffi, lib
 from ._settings import Server, Settings, ask_for_exceptions, new_c_client
 from .errors import error_from
+from .task import drop, is_dropped, slot_of
 
 if TYPE_CHECKING:
     from .task import Task
@@ -119,15 +120,15 @@ class Lane:
     # -- the queue (Core.queue appends to ``pending`` and ``keep`` itself) --------------
     def drop_pending(self) -> None:
         for task in self.pending:
-            task._detach()
+            drop(task)
         self.pending, self.keep, self.flushed, self.withdrawn = [], [], 0, 0
 
     def withdraw(self, task: Task) -> None:
         """Drop a task not yet created (``Task.free()``).  Marked now, removed at
         the next flush: O(1) however many tasks a batch withdraws."""
-        task._detach()
+        drop(task)
         self.withdrawn += 1
-        if task._slot.added and self.flushed:
+        if slot_of(task).added and self.flushed:
             self.stale = True  # its C task may be in the C client: replace it before the next run
 
     def take_unsent(self, stay: Container[Task]) -> list[tuple[Task, Any]]:
@@ -138,14 +139,14 @@ class Lane:
         staying: list[tuple[Task, Any]] = []
         moving: list[tuple[Task, Any]] = []
         for pair in zip(self.pending, self.keep):
-            if not pair[0]._dropped:
+            if not is_dropped(pair[0]):
                 (staying if pair[0] in stay else moving).append(pair)
         self.pending, self.keep = [t for t, _ in staying], [k for _, k in staying]
         self.withdrawn = 0
         return moving
 
     def live_pending(self) -> list[Task]:
-        return [t for t in self.pending if not t._dropped]
+        return [t for t in self.pending if not is_dropped(t)]
 
     def flush(self, settings: Settings) -> None:
         """Add the tasks queued since the last run to the C client, in order, in
@@ -153,14 +154,14 @@ class Lane:
         if self.stale:
             self.replace(settings)
         if self.withdrawn:  # none of them is in the C client now (stale replaced it)
-            pairs = [(t, k) for t, k in zip(self.pending, self.keep) if not t._dropped]
+            pairs = [(t, k) for t, k in zip(self.pending, self.keep) if not is_dropped(t)]
             self.pending, self.keep = [t for t, _ in pairs], [k for _, k in pairs]
             self.withdrawn = 0
         count = len(self.pending) - self.flushed
         if count and self.foreground:
             self.ready_for_foreground(self.ptr)
         if count:
-            slots = ffi.new("gearman_cffi_slot *[]", [task._slot for task in self.pending[self.flushed :]])
+            slots = ffi.new("gearman_cffi_slot *[]", [kept[0] for kept in self.keep[self.flushed :]])
             added = lib.gearman_cffi_add_tasks(self.ptr, slots, count, self.uniques, self.ret)
             self.flushed += added
             if added < count:
@@ -189,7 +190,7 @@ class Lane:
         flushed = self.flushed
         tasks, keep, lost = [], [], False
         for task, kept in zip(self.pending[:flushed], self.keep[:flushed]):
-            slot = task._slot
+            slot = kept[0]
             if slot.job_handle[0] != b"\0" and (slot.released or not slot.foreground):
                 lost = lost or not slot.released
             else:
@@ -221,7 +222,7 @@ class Lane:
         is queued again with the same unique, which its slot holds."""
         if c_client is self.side:
             self.free_side()
-        if task._slot.job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
+        if keep[0].job_handle[0] != b"\0":  # created before the interrupt: nothing to collect
             return
         if c_client is self.ptr:
             if not self.pending:  # the C client's only task: it stays in step

@@ -47,6 +47,7 @@ from ._libgearman import ffi, lib
 from ._ring import Ring
 from ._settings import Server, Settings
 from .errors import GearmanConnectionError, GearmanError, GearmanTimeoutError
+from .task import slot_of
 
 if TYPE_CHECKING:
     from ._core import Steps
@@ -102,7 +103,7 @@ class Spread:
         return self.live[0] if self.live else self.lanes[0]
 
     def lane_for(self, task: Task) -> Lane:
-        return self.lane_for_unique(ffi.string(task._slot.unique))
+        return self.lane_for_unique(ffi.string(slot_of(task).unique))
 
     def lane_for_unique(self, unique: Any) -> Lane:
         """``unique``: bytes, a ``char[]`` cdata, or None / NULL / empty for the next lane in turn."""
@@ -266,7 +267,7 @@ class Spread:
             return error
         finally:
             if sent:
-                self.remember(lane, [task._slot for task in done[:sent]])
+                self.remember(lane, [slot_of(task) for task in done[:sent]])
         if not lane.pending:  # every job created: the server is well
             self.failures[i] = 0
             self.parked[i].clear()

@@ -121,7 +121,7 @@ class Submitting:
                             if type(buffer) is bytes:  # the slot keeps a pointer: one that lasts as long as the Task
                                 buffer = slot.workload = ffi.from_buffer(buffer)
                             task = Task(client, cast("Core", self), slot, name, priority, None)
-                            lane.adopt(task, (name_c, buffer), target, self.settings)
+                            lane.adopt(task, (slot, name_c, buffer), target, self.settings)
                     raise
                 if rc == SUCCESS and slot.released and slot.job_handle[0] != b"\0":
                     self.router.remember(lane, [slot])

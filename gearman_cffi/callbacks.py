@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from ._libgearman import ffi, lib
 from ._owner import Owner
+from .task import owner_of
 
 if TYPE_CHECKING:
     from .task import Task
@@ -82,24 +83,6 @@ def validate(callbacks: object) -> TaskCallbacks | None:
     raise TypeError(f"callbacks must be a TaskCallbacks or None, not {type(callbacks).__name__}")
 
 
-def bind(task: Task, callbacks: TaskCallbacks | None) -> None:
-    """Point a just-added task's slot (its C task's context) at the Task."""
-    task._callbacks = callbacks
-    task._c_context = ffi.new_handle(task)
-    task._slot.handle = task._c_context
-
-
-def set_task_callbacks(task: Task, callbacks: object) -> None:
-    """``Task.callbacks = ...``: only for a pending task added with trampolines."""
-    value = validate(callbacks)
-    if task._c_context is None or not task.is_pending:
-        raise ValueError(
-            "task callbacks can only be set on a pending task added after Client.callbacks was set "
-            "(libgearman copies a client's callbacks into each task when it is added)"
-        )
-    task._callbacks = value
-
-
 @contextmanager
 def reraise_stored() -> Iterator[None]:
     """Raise, after the body, the exception a callback stored during it."""
@@ -121,11 +104,12 @@ def _dispatch(event: str, c_task: Any) -> int:
         return int(lib.GEARMAN_SUCCESS)
     try:
         task: Task = ffi.from_handle(handle)
-        callback = getattr(task._callbacks, event, None) if task._callbacks is not None else None
+        callbacks = task.callbacks
+        callback = getattr(callbacks, event, None) if callbacks is not None else None
         if callback is None:
             return int(lib.GEARMAN_SUCCESS)
         lib.gearman_cffi_refresh(c_task)  # the slot, so the callback sees handle and status
-        owner = task._core.owner
+        owner = owner_of(task)
         with Owner.calling_back(owner):  # the Client's lock is held: calling it raises
             if event in _EVENTS_WITH_DATA:
                 size = lib.gearman_task_data_size(c_task)

@@ -195,7 +195,7 @@ class Client(ClientSettings):
         if unique is not None:
             unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (name_c, buffer), unique)  # the per-task hot path: no further call
+        self._core.queue(task, (slot, name_c, buffer), unique)  # the per-task hot path: no further call
         return task
 
     def add_task(
@@ -225,7 +225,7 @@ class Client(ClientSettings):
         if unique is not None:
             unique = slot.unique = arg.unique(unique)
         task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (name_c, buffer), unique, foreground=True)
+        self._core.queue(task, (slot, name_c, buffer), unique, foreground=True)
         return task
 
     def run_tasks(self) -> None:

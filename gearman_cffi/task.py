@@ -22,6 +22,7 @@ from .errors import GearmanWorkError, ReturnCode
 
 if TYPE_CHECKING:
     from ._core import Core
+    from ._owner import Owner
     from .callbacks import TaskCallbacks
     from .client import Client
 
@@ -86,10 +87,6 @@ class Task:
         self._c_context: Any = None  # ffi.new_handle(self) in the slot, for callbacks
         #: Any Python object the caller attached; libgearman never sees it.
         self.context = context
-
-    def _detach(self) -> None:
-        """The Client dropped the task unsent."""
-        self._dropped = True
 
     # -- public -------------------------------------------------------------------
     @property
@@ -181,9 +178,16 @@ class Task:
 
     @callbacks.setter
     def callbacks(self, value: TaskCallbacks | None) -> None:
-        from .callbacks import set_task_callbacks
+        """Only for a pending task added after ``Client.callbacks`` was set."""
+        from .callbacks import validate  # callbacks.py imports this module
 
-        set_task_callbacks(self, value)
+        callbacks = validate(value)
+        if self._c_context is None or not self.is_pending:
+            raise ValueError(
+                "task callbacks can only be set on a pending task added after Client.callbacks was set "
+                "(libgearman copies a client's callbacks into each task when it is added)"
+            )
+        self._callbacks = callbacks
 
     def free(self) -> None:
         """Release the task; a task not sent yet is withdrawn from the batch.
@@ -199,3 +203,32 @@ class Task:
             state = f"foreground {state}"
         unique = self._slot_unique() or None  # None: not assigned yet (repr never adds the task to C)
         return f"<Task {self.function_name!r} unique={unique!r} {state}>"
+
+
+# -- the core's narrow contract with a Task (used by _core, _lane, _spread, callbacks) --------
+def slot_of(task: Task) -> Any:
+    """The task's slot: the C task's context, which C fills in."""
+    return task._slot
+
+
+def is_dropped(task: Task) -> bool:
+    return task._dropped
+
+
+def drop(task: Task) -> None:
+    """The client dropped the task unsent (withdrawn, or its client closed)."""
+    task._dropped = True
+
+
+def bind_callbacks(task: Task, callbacks: TaskCallbacks | None) -> None:
+    """Point a just-added task's slot (its C task's context) at the Task, so
+    the C event handlers call its callbacks (``callbacks.py``)."""
+    task._callbacks = callbacks
+    task._c_context = ffi.new_handle(task)
+    task._slot.handle = task._c_context
+
+
+def owner_of(task: Task) -> Owner:
+    """The Owner of the task's client (its lock is held while callbacks run)."""
+    return task._core.owner
+
