@@ -24,21 +24,21 @@ from ._settings import Settings
 from ._wait import wait
 from .task import JobStatus, Priority, Task, new_slot, work_error
 
-#: Validated function names, keyed by (type, value) so "f" and b"f" never
-#: compare (BytesWarning under -b): the bytes and a C pointer to them.
-_names: dict[tuple[type, object], tuple[bytes, Any]] = {}
+#: Validated function names (the bytes and a C pointer to them), one cache per
+#: type so "f" and b"f" are never compared (BytesWarning under -b).
+_names: dict[type, dict[Any, tuple[bytes, Any]]] = {str: {}, bytes: {}}
 
 
 def _function_name(value: object) -> tuple[bytes, Any]:
-    kind = type(value)
-    if kind is str or kind is bytes:  # exact types only: a subclass may compare equal
-        name = _names.get((kind, value))
+    cache = _names.get(type(value))  # exact types only: a subclass may compare equal
+    if cache is not None:
+        name = cache.get(value)
         if name is None:
             data = arg.function_name(value)
             name = data, ffi.from_buffer(data)
-            if len(_names) >= 1024:
-                _names.clear()
-            _names[(kind, value)] = name
+            if len(cache) >= 1024:
+                cache.clear()
+            cache[value] = name
         return name
     data = arg.function_name(value)
     return data, ffi.from_buffer(data)

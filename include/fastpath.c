@@ -175,7 +175,8 @@ static gearman_task_st *gearman_cffi_add_slot(gearman_client_st *client, gearman
   slot->numerator = slot->denominator = 0;
   slot->is_known = slot->is_running = slot->released = false;
   slot->added = false;
-  gearman_cffi_slot_clear(slot);
+  if (slot->result != NULL || slot->exception != NULL) /* a retried foreground task */
+    gearman_cffi_slot_clear(slot);
   if (slot->foreground) {
     switch (slot->priority) {
     case GEARMAN_JOB_PRIORITY_HIGH:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,11 @@ import gearman_cffi
 def pytest_configure(config: pytest.Config) -> None:
     # Here rather than in pyproject.toml: the installed-wheel run uses a copy of tests/ alone.
     config.addinivalue_line("markers", "slow: long-running tests (still run by ci/test.sh)")
+    # Ctrl-C tests send SIGINT to this process and to the commands it starts.  A
+    # shell that starts the suite in the background (`cmd &` without job control)
+    # leaves SIGINT ignored, and then Python installs no KeyboardInterrupt handler
+    # and children inherit the ignore: give the suite Python's default handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_report_header() -> str:
