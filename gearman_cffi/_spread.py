@@ -1,9 +1,8 @@
 """Spread: one lane per server; a consistent hash of the unique picks the lane.
 
-The second router, with :class:`~gearman_cffi._router.Failover`'s interface
-(``lanes``, ``lane``, ``lane_for``, ``lane_for_unique``, ``holder``,
-``attempts``, ``move_on``, ``remember``, ``servers_of``, ``servers_for_unique``)
-plus ``run``, the batch over every lane at once.
+The second router, with :class:`~gearman_cffi._router.Failover`'s interface (``lanes``, ``lane``,
+``lane_for``, ``lane_for_unique``, ``holder``, ``attempts``, ``move_on``, ``remember``, ``servers_of``,
+``servers_for_unique``) plus ``run``, the batch over every lane at once.
 
 * A task with an explicit unique goes to the server ``_ring`` maps the unique
   to, so the same unique always meets its queued job (coalescing) and its
