@@ -60,8 +60,7 @@ BACKOFF_FIRST, BACKOFF_MAX = 0.2, 5.0
 HOLD = 10.0
 #: Jobs whose handle the router remembers (with their server) for job_status.
 REMEMBERED = 16384
-#: The errors that take a server out of the ring.
-DEATH = (GearmanConnectionError, GearmanTimeoutError)
+DEATH = (GearmanConnectionError, GearmanTimeoutError)  # the errors that take a server out of the ring
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 
 
