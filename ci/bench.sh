@@ -10,6 +10,9 @@
 #                             about 30 more for the two worker runs)
 #   ./ci/bench.sh payloads [--quick]   large payloads, 64 KiB - 16 MiB, against a plain
 #                             socket (bench/payloads.py; its section of docs/benchmarks.md)
+#   ./ci/bench.sh foreground [--quick] foreground `do` round trips and batches of 1,000
+#                             foreground tasks against the raw C worker (bench/foreground.py;
+#                             docs/benchmarks-foreground.md)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR) or
 # bench/payloads.py.
 #   ./ci/bench.sh --scaling [--quick]   Client(spread=True) over 1, 2, 3 gearmand
@@ -39,6 +42,10 @@ cc -O2 -Wall -shared -fPIC -o bench/c/build/unpin_buffers.so bench/c/unpin_buffe
 if [[ ${1:-} == payloads ]]; then
   shift
   exec "$PY" bench/payloads.py "$@"
+fi
+if [[ ${1:-} == foreground ]]; then
+  shift
+  exec "$PY" bench/foreground.py "$@"
 fi
 # gearman-cffi submit against the gearman CLI (bench/cli.py): docs/benchmarks-cli.md
 cli_args=(--out docs/benchmarks-cli.md)
