@@ -179,8 +179,12 @@ def test_fork_n_worker_processes(gearmand: Gearmand, fn: str) -> None:
     client.close()
 
 
+EXAMPLE = TESTS.parent / "examples" / "worker.py"
+
+
+@pytest.mark.skipif(not EXAMPLE.is_file(), reason="needs the source tree's examples/ (not the installed-wheel run)")
 def test_example_worker_processes(gearmand: Gearmand) -> None:
-    example = TESTS.parent / "examples" / "worker.py"
+    example = EXAMPLE
     proc = subprocess.Popen(
         [sys.executable, str(example), "--server", gearmand.address, "-n", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
