@@ -22,7 +22,7 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 HEADER = "libgearman-1.0/gearman.h"
 #: gearman_cffi's own C helpers: their declarations (also fed to cdef), then their code.
-HELPERS = ("10-fastpath.h", "fastpath.c", "11-sockets.h", "sockets.c", "worker.c")
+HELPERS = ("10-fastpath.h", "fastpath.c", "11-sockets.h", "sockets.c", "worker.c", "13-bulk.h", "bulk.c")
 MISSING = (
     "gearman_cffi: libgearman's headers ({header}) were not found. Install them "
     "(Debian/Ubuntu: `apt install libgearman-dev`; macOS: `brew install gearman`) "

@@ -6,6 +6,7 @@ value libgearman would reject, truncate or misread, so bad input never reaches C
 
 from __future__ import annotations
 
+import array
 import math
 from collections.abc import Iterable
 from typing import Any, Union
@@ -82,6 +83,80 @@ def workload(value: object) -> tuple[Any, int]:
         size = len(value)
     # libgearman refuses a non-NULL pointer with size 0 ("invalid workload").
     return (ffi.from_buffer(value) if size else ffi.NULL), size
+
+
+#: Validated function names (the bytes and a C pointer to them), one cache per
+#: type so "f" and b"f" are never compared (BytesWarning under -b).
+_names: dict[type, dict[Any, tuple[bytes, Any]]] = {str: {}, bytes: {}}
+
+
+def cached_name(value: object) -> tuple[bytes, Any]:
+    cache = _names.get(type(value))  # exact types only: a subclass may compare equal
+    if cache is not None:
+        name = cache.get(value)
+        if name is None:
+            data = function_name(value)
+            name = data, ffi.from_buffer(data)
+            if len(cache) >= 1024:
+                cache.clear()
+            cache[value] = name
+        return name
+    data = function_name(value)
+    return data, ffi.from_buffer(data)
+
+
+def quick_workload(value: object) -> tuple[Any, int]:
+    """``workload``, with bytes passed as they are (cffi hands C their buffer
+    for the call; the core takes a lasting pointer if the task outlives it)."""
+    if type(value) is bytes and value:
+        return value, len(value)
+    return workload(value)
+
+
+_SIZE_T = next(code for code in "LQI" if array.array(code).itemsize == ffi.sizeof("size_t"))
+
+
+def workloads(values: object) -> tuple[Any, Any, int]:
+    """Many workloads as one buffer, their sizes (a C ``size_t`` array) and
+    their count; exact ``bytes`` items cost no Python call each."""
+    if isinstance(values, (str, bytes, bytearray, memoryview)):
+        raise TypeError(f"workloads must be an iterable of workloads, not one {type(values).__name__}")
+    try:
+        items = values if type(values) is list else list(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"workloads must be an iterable of workloads, not {type(values).__name__}") from None
+    if set(map(type, items)) - {bytes}:
+        items = [item if type(item) is bytes else _copy(item) for item in items]
+    sizes = array.array(_SIZE_T, map(len, items))
+    return ffi.from_buffer(b"".join(items)), ffi.from_buffer("size_t[]", sizes), len(items)
+
+
+def _copy(value: object) -> bytes:
+    pointer, size = workload(value)
+    return ffi.buffer(pointer, size)[:] if size else b""
+
+
+def uniques(values: object, count: int) -> Any:
+    """``count`` uniques as 64-byte NUL-padded records in one C buffer."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError("uniques must be an iterable of str or bytes, one per workload, not a single one")
+    try:
+        iterator = iter(values)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(f"uniques must be an iterable, not {type(values).__name__}") from None
+    items = [text(value, "unique", MAX_UNIQUE) for value in iterator]
+    if len(items) != count:
+        raise ValueError(f"uniques has {len(items)} items for {count} workloads")
+    record = lib.GEARMAN_MAX_UNIQUE_SIZE
+    return ffi.from_buffer(b"".join(item.ljust(record, b"\0") for item in items))
+
+
+def priority(value: object) -> int:
+    if type(value) is bool or not isinstance(value, int):
+        raise TypeError(f"priority must be a Priority, not {type(value).__name__}")
+    if value not in (lib.GEARMAN_JOB_PRIORITY_HIGH, lib.GEARMAN_JOB_PRIORITY_NORMAL, lib.GEARMAN_JOB_PRIORITY_LOW):
+        raise ValueError(f"priority must be a Priority (HIGH, NORMAL or LOW), not {value!r}")
+    return int(value)
 
 
 def timeout_ms(seconds: object) -> int:

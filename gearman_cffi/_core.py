@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import callbacks as _callbacks
+from ._bulk import BulkSubmitting
 from ._lane import IO_WAIT, SUCCESS, Lane
 from ._libgearman import lib
 from ._owner import Owner
@@ -35,9 +36,10 @@ T = TypeVar("T")
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 
 
-class Core(Submitting):
+class Core(Submitting, BulkSubmitting):
     """The C side of one Client, used through its methods only (submitting one
-    job: :class:`~gearman_cffi._submit.Submitting`)."""
+    job: :class:`~gearman_cffi._submit.Submitting`; many for one function:
+    :class:`~gearman_cffi._bulk.BulkSubmitting`)."""
 
     def __init__(self, settings: Settings, index: int = 0, *, spread: bool = False) -> None:
         self.owner = Owner(self._forget_parent, ClientClosedError, "Client")
@@ -252,4 +254,3 @@ class Core(Submitting):
             lane.free_side()
         else:
             lane.replace(self.settings)
-

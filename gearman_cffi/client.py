@@ -17,39 +17,31 @@ from . import _arguments as arg
 from . import identity as _identity
 from . import schedule as _schedule
 from . import status as _status
+from ._arguments import cached_name as _function_name
+from ._arguments import quick_workload as _workload
 from ._client_settings import ClientSettings
 from ._core import Core
 from ._libgearman import ffi, lib
 from ._settings import Settings
 from ._wait import wait
+from .errors import GearmanError
 from .task import JobStatus, Priority, Task, new_slot, work_error
 
-#: Validated function names (the bytes and a C pointer to them), one cache per
-#: type so "f" and b"f" are never compared (BytesWarning under -b).
-_names: dict[type, dict[Any, tuple[bytes, Any]]] = {str: {}, bytes: {}}
 
-
-def _function_name(value: object) -> tuple[bytes, Any]:
-    cache = _names.get(type(value))  # exact types only: a subclass may compare equal
-    if cache is not None:
-        name = cache.get(value)
-        if name is None:
-            data = arg.function_name(value)
-            name = data, ffi.from_buffer(data)
-            if len(cache) >= 1024:
-                cache.clear()
-            cache[value] = name
-        return name
-    data = arg.function_name(value)
-    return data, ffi.from_buffer(data)
-
-
-def _workload(value: object) -> tuple[Any, int]:
-    """``arg.workload``, with bytes passed as they are (cffi hands C their buffer
-    for the call; the core takes a lasting pointer if the task outlives it)."""
-    if type(value) is bytes and value:
-        return value, len(value)
-    return arg.workload(value)
+def _bulk_spread(client: Client, name: bytes, data: Any, sizes: Any, uniques: Any, count: int, level: int) -> list[str]:
+    """``do_background_many`` with ``spread=True``: one Task per job (each goes
+    to the server its unique picks), one ``run_tasks()``."""
+    add, offset, tasks = client._add_task_background, 0, []
+    for i in range(count):
+        unique = ffi.string(uniques + 64 * i) if uniques else None
+        tasks.append(add(Priority(level), name, ffi.buffer(data + offset, sizes[i])[:], unique, None))
+        offset += sizes[i]
+    try:
+        client.run_tasks()
+    except GearmanError as error:
+        error.handles = [t.job_handle for t in tasks]
+        raise
+    return [t.job_handle or "" for t in tasks]
 
 
 class Client(ClientSettings):
@@ -125,6 +117,28 @@ class Client(ClientSettings):
         if type(slot) is GeneratorType:  # not done in the first slice: wait for the rest
             slot = wait(slot)
         return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+
+    def do_background_many(
+        self,
+        function_name: arg.Text,
+        workloads: Iterable[arg.Workload],
+        *,
+        uniques: Iterable[arg.Text] | None = None,
+        priority: Priority = Priority.NORMAL,
+    ) -> list[str]:
+        """Submit one background job per workload, all for ``function_name``,
+        and return their handles in order: the fastest way to queue many jobs
+        (one Python call; C adds them in chunks of 2,048, one round trip each,
+        and the server queues them in input order).  ``uniques``: one per
+        workload, or None for auto uniques.  If it raises a GearmanError, its
+        ``handles`` lists the handle of each job created and None for the rest."""
+        name, name_c = _function_name(function_name)
+        data, sizes, count = arg.workloads(workloads)
+        uniques_c = ffi.NULL if uniques is None else arg.uniques(uniques, count)
+        level = arg.priority(priority)
+        if self._core.spread:  # each job to its own server: the Task path routes them
+            return _bulk_spread(self, name, data, sizes, uniques_c, count, level)
+        return wait(self._core.submit_many(level, name_c, data, sizes, uniques_c, count)) if count else []
 
     # -- foreground jobs: wait for the worker's result --------------------------------
     def do(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:

@@ -83,6 +83,9 @@ class ReturnCode(enum.IntEnum):
 class GearmanError(Exception):
     """A libgearman call failed: ``.code`` says how, ``str()`` says it in words."""
 
+    #: ``Client.do_background_many`` only: each job's handle, None if not created.
+    handles: list[str | None] | None = None
+
     def __init__(self, code: int, message: str | None = None) -> None:
         self.code: ReturnCode = ReturnCode(code)
         self.message: str = message or strerror(code)

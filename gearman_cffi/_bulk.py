@@ -1,0 +1,103 @@
+"""Submitting many background jobs for one function in one call (``Core.submit_many``).
+
+The per-job work of a batch made of Python Tasks (a Task object, a slot, a
+queue entry, a handle read back) is what makes a job cost several times C's
+instructions.  Here the workloads arrive as one buffer plus their sizes, C
+fills and adds a reused array of slots chunk by chunk, and the handles come
+back as one ``\\n``-joined buffer: Python does a fixed amount of work per chunk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Union
+
+from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
+from ._libgearman import ffi, lib
+from .errors import GearmanError, error_from
+
+if TYPE_CHECKING:
+    from ._owner import Owner
+    from ._router import Failover
+    from ._settings import Settings
+    from ._spread import Spread
+    from ._submit import Steps
+
+#: Jobs added to the C client per run: large enough to keep the wire busy,
+#: small enough that libgearman's copies of the workloads stay modest.
+CHUNK = 2048
+
+_COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
+
+
+class BulkSubmitting:
+    """``Core.submit_many``: many background jobs on a task-free C client."""
+
+    owner: Owner
+    router: Union[Failover, Spread]  # noqa: UP007 (evaluated nowhere, but keep 3.9's spelling)
+    settings: Settings
+
+    def _failed(self, lane: Lane, c_client: Any) -> None:
+        raise NotImplementedError  # Core's
+
+    def _replace(self, lane: Lane, c_client: Any) -> None:
+        raise NotImplementedError  # Core's
+
+    def submit_many(
+        self, priority: int, name_c: Any, data: Any, sizes: Any, uniques: Any, count: int
+    ) -> Steps[list[str]]:
+        """Submit ``count`` jobs (workload i: the next ``sizes[i]`` bytes of
+        ``data``; ``uniques``: ``count`` 64-byte NUL-padded uniques or NULL) in
+        chunks, each created before the next is sent; return their handles in
+        order.  A chunk the server could not take moves to the next server
+        (created jobs are not sent again; retried ones keep their unique).  On
+        failure the error's ``handles`` lists every job's handle, None for
+        those not created."""
+        handles: list[str] = []
+        self.owner.enter()
+        try:
+            slots = ffi.new("gearman_cffi_slot[]", min(count, CHUNK))
+            out = ffi.new("char[]", 64 * min(count, CHUNK))
+            missing, code = ffi.new("size_t *"), ffi.new("gearman_return_t *")
+            offset = 0
+            for first in range(0, count, CHUNK):
+                end = min(first + CHUNK, count)
+                offset += lib.gearman_cffi_bulk_fill(slots, end - first, priority, name_c, data + offset,
+                                                     sizes + first, uniques and uniques + 64 * first)  # fmt: skip
+                attempts = self.router.attempts()
+                for attempt in attempts:
+                    lane = self.router.lane
+                    target = lane.task_free(self.settings)
+                    try:
+                        rc = self._run_chunk(lane, target, slots, end - first)
+                        while rc == IO_WAIT:
+                            yield
+                            self.owner.check_closing()
+                            rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, lane.run)
+                    except BaseException:
+                        self._replace(lane, target)  # its C tasks point into ``slots``: never leave them
+                        raise
+                    size = lib.gearman_cffi_bulk_handles(slots, 0, end - first, out, missing, code)
+                    chunk = ffi.unpack(out, size).decode("ascii").split("\n")[:-1]
+                    if missing[0] == end - first:
+                        handles += chunk
+                        break
+                    error = error_from(code[0] if rc == SUCCESS else rc, target)
+                    self._failed(lane, target)  # frees C tasks still in flight with their C client
+                    if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
+                        error.handles = handles + [h or None for h in chunk] + [None] * (count - end)
+                        raise error
+            return handles
+        except GearmanError as error:
+            if error.handles is None:  # failed before a chunk's end: none of the chunk counts as created
+                error.handles = handles + [None] * (count - len(handles))
+            raise
+        finally:
+            self.owner.leave()
+
+    def _run_chunk(self, lane: Lane, target: Any, slots: Any, count: int) -> int:
+        """Add the chunk's jobs not created yet and run the first slice."""
+        lib.gearman_cffi_bulk_add(target, slots, 0, count, lane.uniques, lane.ret)
+        if lane.ret[0] != SUCCESS:
+            raise error_from(lane.ret[0], target)
+        lane.run.idle_since_ms = 0
+        return lib.gearman_cffi_run_tasks(target, SLICE_MS, lane.run)  # type: ignore[no-any-return]

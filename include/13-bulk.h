@@ -1,0 +1,22 @@
+/* gearman_cffi's bulk submission helpers (include/bulk.c): many workloads for
+   one function in one Python call.  The workloads arrive as one buffer plus
+   their sizes; the slots are one array, filled and added in C, so a job costs
+   no Python object at all.  The handles leave as one '\n'-joined buffer. */
+
+/* Describe slots[0..count) afresh (the array is reused chunk after chunk):
+   workload i is data[offset_i : offset_i + sizes[i]] (offsets add up the
+   sizes); uniques, if not NULL, holds count NUL-padded 64-byte uniques (an
+   empty one: an auto unique when added).  Returns the bytes of data used. */
+size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t count, gearman_job_priority_t priority,
+                            const char *function_name, const char *data, const size_t *sizes,
+                            const char *uniques);
+/* Add every slot of slots[first..end) not created yet, last first (libgearman
+   sends a batch newest-first: the server then queues them in input order).
+   Returns how many were added; on a failure, *ret_ptr says why. */
+size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots, size_t first, size_t end,
+                             gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr);
+/* Write the job handles of slots[first..end) to out, each followed by '\n'
+   (out holds (end - first) * 64 bytes); returns the bytes written.  *missing is
+   the index of the first slot not created (end if every one was), *rc its code. */
+size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, size_t end, char *out,
+                                 size_t *missing, gearman_return_t *rc);

@@ -1,0 +1,61 @@
+/* gearman_cffi's bulk submission, declared for cffi in include/13-bulk.h. */
+
+static bool gearman_cffi_created(const gearman_cffi_slot *slot)
+{
+  return slot->released && slot->job_handle[0] != '\0';
+}
+
+size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t count, gearman_job_priority_t priority,
+                              const char *function_name, const char *data, const size_t *sizes,
+                              const char *uniques)
+{
+  size_t offset = 0;
+  for (size_t i = 0; i < count; i++) {
+    gearman_cffi_slot *slot = &slots[i];
+    memset(slot, 0, sizeof *slot);
+    slot->function_name = function_name;
+    slot->priority = priority;
+    slot->workload = sizes[i] ? data + offset : NULL; /* libgearman refuses a pointer with size 0 */
+    slot->workload_size = sizes[i];
+    offset += sizes[i];
+    if (uniques != NULL)
+      gearman_cffi_copy(slot->unique, uniques + 64 * i, sizeof slot->unique);
+  }
+  return offset;
+}
+
+size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots, size_t first, size_t end,
+                             gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr)
+{
+  size_t added = 0;
+  *ret_ptr = GEARMAN_SUCCESS;
+  for (size_t i = end; i-- > first;) {
+    if (gearman_cffi_created(&slots[i]))
+      continue;
+    if (gearman_cffi_add_slot(client, &slots[i], uniques, ret_ptr) == NULL)
+      return added;
+    added++;
+  }
+  return added;
+}
+
+size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, size_t end, char *out,
+                                 size_t *missing, gearman_return_t *rc)
+{
+  size_t length = 0;
+  *missing = end;
+  *rc = GEARMAN_SUCCESS;
+  for (size_t i = first; i < end; i++) {
+    const gearman_cffi_slot *slot = &slots[i];
+    if (gearman_cffi_created(slot)) {
+      size_t n = strnlen(slot->job_handle, sizeof slot->job_handle - 1);
+      memcpy(out + length, slot->job_handle, n);
+      length += n;
+    } else if (*missing == end) {
+      *missing = i;
+      *rc = slot->added ? slot->rc : GEARMAN_UNKNOWN_STATE;
+    }
+    out[length++] = '\n';
+  }
+  return length;
+}
