@@ -81,8 +81,9 @@ def test_priorities(gearmand: Gearmand, fn: str) -> None:
         ([b"a"], {"priority": True}, TypeError),
     ],
 )
-def test_bad_input_raises_before_anything_is_sent(gearmand_module: Gearmand, fn: str, workloads: object,
-                                                  kwargs: dict[str, object], error: type[Exception]) -> None:  # fmt: skip
+def test_bad_input_raises_before_anything_is_sent(
+    gearmand_module: Gearmand, fn: str, workloads: object, kwargs: dict[str, object], error: type[Exception]
+) -> None:
     with Client(gearmand_module.address, timeout=10) as client:
         with pytest.raises(error):
             client.do_background_many(fn, workloads, **kwargs)  # type: ignore[arg-type]
