@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import ffi, lib
-from .errors import GearmanError, error_from
+from .errors import error_from
 
 if TYPE_CHECKING:
     from ._owner import Owner
@@ -50,17 +50,17 @@ class BulkSubmitting:
         chunks, each created before the next is sent; return their handles in
         order.  A chunk the server could not take moves to the next server
         (created jobs are not sent again; retried ones keep their unique).  On
-        failure the error's ``handles`` lists every job's handle, None for
-        those not created."""
+        failure or interrupt the exception's ``handles`` lists every job's
+        handle, None for those not created."""
         handles: list[str] = []
+        chunk: list[str] = []  # the current chunk's handles ("": not created) once a run of it ended
         self.owner.enter()
         try:
             slots = ffi.new("gearman_cffi_slot[]", min(count, CHUNK))
-            out = ffi.new("char[]", 64 * min(count, CHUNK))
-            missing, code = ffi.new("size_t *"), ffi.new("gearman_return_t *")
+            read = _Reader(min(count, CHUNK))
             offset = 0
             for first in range(0, count, CHUNK):
-                end = min(first + CHUNK, count)
+                end, chunk = min(first + CHUNK, count), []
                 offset += lib.gearman_cffi_bulk_fill(slots, end - first, priority, name_c, data + offset,
                                                      sizes + first, uniques and uniques + 64 * first)  # fmt: skip
                 attempts = self.router.attempts()
@@ -75,21 +75,20 @@ class BulkSubmitting:
                             rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, lane.run)
                     except BaseException:
                         self._replace(lane, target)  # its C tasks point into ``slots``: never leave them
+                        chunk = read(slots, end - first)[0]
                         raise
-                    size = lib.gearman_cffi_bulk_handles(slots, 0, end - first, out, missing, code)
-                    chunk = ffi.unpack(out, size).decode("ascii").split("\n")[:-1]
-                    if missing[0] == end - first:
+                    chunk, code = read(slots, end - first)
+                    if code == SUCCESS:
                         handles += chunk
                         break
-                    error = error_from(code[0] if rc == SUCCESS else rc, target)
+                    error = error_from(code if rc == SUCCESS else rc, target)
                     self._failed(lane, target)  # frees C tasks still in flight with their C client
                     if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
-                        error.handles = handles + [h or None for h in chunk] + [None] * (count - end)
                         raise error
             return handles
-        except GearmanError as error:
-            if error.handles is None:  # failed before a chunk's end: none of the chunk counts as created
-                error.handles = handles + [None] * (count - len(handles))
+        except BaseException as error:  # say which jobs were created (Ctrl-C included: the command line tells)
+            done: list[str | None] = [*handles, *(h or None for h in chunk)]
+            error.handles = done + [None] * (count - len(done))  # type: ignore[attr-defined]
             raise
         finally:
             self.owner.leave()
@@ -101,3 +100,16 @@ class BulkSubmitting:
             raise error_from(lane.ret[0], target)
         lane.run.idle_since_ms = 0
         return lib.gearman_cffi_run_tasks(target, SLICE_MS, lane.run)  # type: ignore[no-any-return]
+
+
+class _Reader:
+    """The handles of a chunk's slots in one C call and one decode."""
+
+    def __init__(self, size: int) -> None:
+        self.out = ffi.new("char[]", 64 * size)
+        self.missing, self.code = ffi.new("size_t *"), ffi.new("gearman_return_t *")
+
+    def __call__(self, slots: Any, count: int) -> tuple[list[str], int]:
+        """Each slot's handle ("" if not created), and the first missing one's code."""
+        size = lib.gearman_cffi_bulk_handles(slots, 0, count, self.out, self.missing, self.code)
+        return ffi.unpack(self.out, size).decode("ascii").split("\n")[:-1], self.code[0]

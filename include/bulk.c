@@ -53,7 +53,7 @@ size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, s
       length += n;
     } else if (*missing == end) {
       *missing = i;
-      *rc = slot->added ? slot->rc : GEARMAN_UNKNOWN_STATE;
+      *rc = slot->added && slot->rc != GEARMAN_SUCCESS ? slot->rc : GEARMAN_UNKNOWN_STATE;
     }
     out[length++] = '\n';
   }

@@ -127,8 +127,9 @@ def test_ctrl_c_interrupts_a_wait_and_leaves_the_client_usable(gearmand: Gearman
         previous = signal.signal(signal.SIGALRM, signal.default_int_handler)
         signal.setitimer(signal.ITIMER_REAL, 0.3)
         try:
-            with pytest.raises(KeyboardInterrupt):
+            with pytest.raises(KeyboardInterrupt) as raised:
                 client.do_background_many(fn, [b"a"] * 10)
+            assert raised.value.handles == [None] * 10  # type: ignore[attr-defined]
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)

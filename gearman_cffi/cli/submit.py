@@ -3,12 +3,13 @@
 stdin is read as it arrives (``os.read``) and cut into batches of at most
 ``--batch`` records or ``_MAX_BATCH_BYTES``, or whatever stdin holds right now
 when the next read would wait, so memory stays flat for any input and a slow
-producer's jobs are not held back.  Each batch is added with the Client's
-``add_task*`` and sent by one ``run_tasks()`` (libgearman writes the whole batch
-before reading the replies: no round trip per record); its handles or results
-are written in input order before the next batch is read.  libgearman sends a
-batch newest-first, so each batch is added backwards: the server queues the
-jobs in input order.
+producer's jobs are not held back.  A background batch is one
+``Client.do_background_many`` call; a foreground one is added with ``add_task*``
+and sent by one ``run_tasks()`` (backwards: libgearman sends a batch
+newest-first).  Either way the whole batch is written before the replies are
+read (no round trip per record), the server queues the jobs in input order,
+and the handles or results are written in input order before the next batch
+is read.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ import argparse
 import os
 import select
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO, Callable
 
 from .. import _arguments as arg
 from ..client import Client
 from ..errors import GearmanError
+from ..task import Priority
 from ._common import CliError, Interrupted, describe
 from ._parser import client_servers
 from ._progress import Progress
@@ -72,10 +74,9 @@ def batches(fd: int, sep: bytes, max_count: int, max_bytes: int = _MAX_BATCH_BYT
         del batch[:max_count]
 
 
-def _adder(client: Client, priority: str, foreground: bool) -> Callable[..., Any]:
+def _adder(client: Client, priority: str) -> Callable[..., Any]:
     suffix = "" if priority == "normal" else f"_{priority}"
-    name = f"add_task{suffix}" + ("" if foreground else "_background")
-    return getattr(client, name)  # type: ignore[no-any-return]
+    return getattr(client, f"add_task{suffix}")  # type: ignore[no-any-return]
 
 
 class _Output:
@@ -104,16 +105,23 @@ class _Output:
         if tasks is not self._counted and any(t.job_handle for t in tasks):
             self._write(tasks)
 
+    def handles(self, handles: Sequence[str | None] | None) -> None:
+        """A background batch's handles (None: not created; the whole list
+        None: nothing known, after an interrupt before the batch was read)."""
+        if handles and any(handles):
+            self._counted = None
+            records = [h.encode("ascii") if h else b"" for h in handles]
+            self._write_records(records, len(records) - records.count(b""))
+
     def _write(self, tasks: list[Any]) -> None:
         handles = [t.job_handle for t in tasks]  # each read once: a property reading C memory
-        if self.foreground:
-            results = [t.result for t in tasks]
-            records = [b"" if r is None else bytes(r) for r in results]
-            self.completed += len(results) - results.count(None)
-        else:
-            records = [h.encode("ascii") if h else b"" for h in handles]
-        self.submitted += len(handles) - handles.count(None)
+        results = [t.result for t in tasks]
+        self.completed += len(results) - results.count(None)
         self._counted = tasks
+        self._write_records([b"" if r is None else bytes(r) for r in results], len(handles) - handles.count(None))
+
+    def _write_records(self, records: list[bytes], created: int) -> None:
+        self.submitted += created
         self.out.write(self.sep.join(records) + self.sep)
         self.out.flush()
 
@@ -138,25 +146,31 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     progress = Progress(enabled=not args.no_progress)
     debug = open(os.environ[DEBUG_ENV], "a") if os.environ.get(DEBUG_ENV) else None
     tasks: list[Any] = []
+    priority = Priority[args.priority.upper()]
     try:
         with client:
-            add = _adder(client, args.priority, args.foreground)
+            add = _adder(client, args.priority)
             for batch in batches(sys.stdin.fileno(), sep, args.batch):
-                # libgearman sends a batch newest-first: add it backwards so that
-                # the server queues the jobs in input order
-                tasks = [add(args.function, record) for record in reversed(batch)]
-                tasks.reverse()
-                client.run_tasks()
-                output.batch_done(tasks)
-                progress.update(len(tasks))
+                if args.foreground:
+                    # libgearman sends a batch newest-first: add it backwards so that
+                    # the server queues the jobs in input order
+                    tasks = [add(args.function, record) for record in reversed(batch)]
+                    tasks.reverse()
+                    client.run_tasks()
+                    output.batch_done(tasks)
+                    tasks = []
+                else:  # one call per batch (it keeps the input order on the server)
+                    output.handles(client.do_background_many(args.function, batch, priority=priority))
+                progress.update(len(batch))
                 if debug is not None:
-                    debug.write(f"{len(tasks)}\n")
-                tasks = []
-    except KeyboardInterrupt:
+                    debug.write(f"{len(batch)}\n")
+    except KeyboardInterrupt as interrupt:
         output.batch_cut_short(tasks)
+        output.handles(getattr(interrupt, "handles", None))
         raise Interrupted(f"interrupted: {output.summary()}") from None
     except GearmanError as error:
         output.batch_cut_short(tasks)
+        output.handles(error.handles)
         raise CliError(f"{describe(error)} ({output.summary()} before the failure)") from None
     finally:
         progress.close()
