@@ -62,6 +62,11 @@ class Lane:
         self.foreground = False  # a foreground task was queued: the main C client must ask for exceptions
         self.asked: set[int] = set()  # addresses of this lane's C clients that asked for exceptions
         self.run = ffi.new("gearman_cffi_run *")
+        #: ``do_background``'s C arguments (``_submit``): its slot is reused while jobs finish in one slice
+        self.hot = ffi.new("gearman_cffi_hot *", [ffi.NULL, self.uniques, self.run, SLICE_MS])
+        self.spare: Any = None
+        self.handle: Any = None  # the spare slot's job_handle
+        self.new_spare()
         self.ret = ffi.new("gearman_return_t *")
 
     # -- C clients ------------------------------------------------------------------
@@ -71,6 +76,14 @@ class Lane:
         if address not in self.asked:
             ask_for_exceptions(ptr)
             self.asked.add(address)
+
+    def new_spare(self) -> Any:
+        """Give the spare slot away (a job that needs more than one slice keeps
+        it) and make a new one."""
+        spare = self.spare
+        self.spare = self.hot.slot = ffi.new("gearman_cffi_slot *")
+        self.handle = self.spare.job_handle
+        return spare
 
     def c_clients(self) -> list[Any]:
         return [p for p in (self.ptr, self.side) if p is not None]
@@ -113,7 +126,7 @@ class Lane:
         self.drop_pending()
         self.side = None
         self.asked = set()
-        self.uniques = new_uniques()  # the parent goes on counting from the same prefix
+        self.uniques = self.hot.uniques = new_uniques()  # the parent goes on counting from the same prefix
         if self.ptr is not None:
             self.ptr = new_c_client(settings, self.server)
 

@@ -43,8 +43,9 @@ class _CallbackFrames(threading.local):
 
 
 _frames = _CallbackFrames()
-#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up
-_running = 0
+#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up (and
+#: ``_submit``'s hot path, with no fork either, takes just the lock: the same rules, inlined)
+running_callbacks = 0
 _running_lock = threading.Lock()
 
 
@@ -85,7 +86,7 @@ class Owner:
         held further up this very stack: waiting for it would never end)."""
         if self.generation != Forks.generation:
             self.check_fork()
-        if _running and self in _frames.owners:
+        if running_callbacks and self in _frames.owners:
             raise RuntimeError(
                 f"a callback must not call its own {self._what} (use another, e.g. a clone made before)"
             )
@@ -131,13 +132,13 @@ class Owner:
     def calling_back(owner: Owner) -> Iterator[None]:
         """Mark ``owner``'s callback as running in this thread (frames nest: a
         callback may drive another object whose own callbacks run inside it)."""
-        global _running
+        global running_callbacks
         _frames.owners.append(owner)
         with _running_lock:
-            _running += 1
+            running_callbacks += 1
         try:
             yield
         finally:
             with _running_lock:
-                _running -= 1
+                running_callbacks -= 1
             _frames.owners.pop()

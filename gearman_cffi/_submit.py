@@ -9,10 +9,16 @@ steps for the driver.
 from __future__ import annotations
 
 from collections.abc import Generator
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
+from . import _arguments as arg
+from . import _owner
+from ._arguments import _names, cached_name
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import ffi, lib
+from ._owner import Forks
+from ._wait import wait
 from .errors import GearmanConnectionError, error_from
 from .task import Priority, Task
 
@@ -29,6 +35,11 @@ T = TypeVar("T")
 Steps = Generator[None, None, T]
 
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
+NULL = ffi.NULL
+
+
+def handle_of(slot: Any) -> str:
+    return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
 
 
 class Submitting:
@@ -43,6 +54,47 @@ class Submitting:
 
     def _replace(self, lane: Lane, c_client: Any) -> None:
         raise NotImplementedError  # Core's
+
+    def background(self, client: Client, priority: Priority, function_name: object, workload: object,
+                   unique: object) -> str:  # fmt: skip
+        """``do_background*``: the hot path, one Python frame and one C call for
+        the usual job (bytes workload, one server, created in one slice)."""
+        cache = _names.get(type(function_name))
+        name = None if cache is None else cache.get(function_name)
+        if name is None:
+            name = cached_name(function_name)
+        if type(workload) is bytes and workload:
+            size = len(workload)
+        else:
+            workload, size = arg.workload(workload)
+        unique_c = NULL if unique is None else arg.unique(unique)
+        router = self.router
+        if not router.single:
+            slot = self.submit(client, ffi.new("gearman_cffi_slot *"), priority, name[0], name[1], unique_c, workload,
+                               size)  # fmt: skip
+            return handle_of(wait(slot) if type(slot) is GeneratorType else slot)
+        owner = self.owner
+        if owner.generation == Forks.generation and not _owner.running_callbacks:  # Owner.enter's rules, inlined
+            owner.lock.acquire()
+            if owner.closed:
+                owner.lock.release()
+                owner.enter()  # raises
+        else:
+            owner.enter()
+        try:
+            lane = router.lane
+            target = lane.task_free(self.settings) if lane.flushed else lane.ptr
+            rc = lib.gearman_cffi_background(target, lane.hot, priority, name[1], unique_c, workload, size)
+        except BaseException:
+            owner.leave()
+            raise
+        if rc == SUCCESS:
+            owner.lock.release()
+            return ffi.string(lane.handle).decode()  # type: ignore[no-any-return]
+        slot = lane.new_spare()  # the job goes on with its slot (and may become a Task)
+        steps = self._go_on(rc, lane, target, client, slot, priority, name[0], name[1], unique_c, workload, size)
+        next(steps)
+        return handle_of(wait(steps))
 
     def submit(
         self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,

@@ -27,6 +27,8 @@ from ._wait import wait
 from .errors import GearmanError
 from .task import JobStatus, Priority, Task, new_slot, work_error
 
+_HIGH, _NORMAL, _LOW = Priority.HIGH, Priority.NORMAL, Priority.LOW
+
 
 def _bulk_spread(client: Client, name: bytes, data: Any, sizes: Any, uniques: Any, count: int, level: int) -> list[str]:
     """``do_background_many`` with ``spread=True``: one Task per job (each goes
@@ -99,24 +101,15 @@ class Client(ClientSettings):
     # -- one job, one round trip ----------------------------------------------------
     def do_background(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> str:
         """Submit a background job and return its job handle."""
-        return self._do_background(Priority.NORMAL, function_name, workload, unique)
+        return self._core.background(self, _NORMAL, function_name, workload, unique)
 
     def do_high_background(
         self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None
     ) -> str:
-        return self._do_background(Priority.HIGH, function_name, workload, unique)
+        return self._core.background(self, _HIGH, function_name, workload, unique)
 
     def do_low_background(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> str:
-        return self._do_background(Priority.LOW, function_name, workload, unique)
-
-    def _do_background(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
-        name, name_c = _function_name(function_name)
-        unique_c = ffi.NULL if unique is None else arg.unique(unique)
-        buffer, size = _workload(workload)
-        slot = self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c, buffer, size)
-        if type(slot) is GeneratorType:  # not done in the first slice: wait for the rest
-            slot = wait(slot)
-        return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+        return self._core.background(self, _LOW, function_name, workload, unique)
 
     def do_background_many(
         self,

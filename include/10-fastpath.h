@@ -63,6 +63,18 @@ gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_prio
                                      const char *workload, size_t workload_size,
                                      gearman_cffi_slot *slot, gearman_cffi_uniques *uniques,
                                      int slice_ms, gearman_cffi_run *run);
+/* What gearman_cffi_background needs besides the job: one per server (Lane),
+   its pointers kept up to date by the Lane, so the hot call takes few arguments. */
+typedef struct {
+  gearman_cffi_slot *slot;        /* reused while jobs finish in one slice */
+  gearman_cffi_uniques *uniques;
+  gearman_cffi_run *run;
+  int slice_ms;
+} gearman_cffi_hot;
+/* gearman_cffi_submit of a background job with hot's slot, uniques and run. */
+gearman_return_t gearman_cffi_background(gearman_client_st *client, gearman_cffi_hot *hot,
+                                         gearman_job_priority_t priority, const char *function_name,
+                                         const char *unique, const char *workload, size_t workload_size);
 void gearman_cffi_refresh(gearman_task_st *task);
 /* Point every task event of the C client at the binding's C handlers: they keep a
    foreground task's WORK_COMPLETE / WORK_EXCEPTION payload in its slot, and call the

@@ -280,7 +280,9 @@ gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_prio
   slot->function_name = function_name;
   slot->workload = workload;
   slot->workload_size = workload_size;
-  if (unique != NULL && unique != slot->unique)
+  if (unique == NULL)
+    slot->unique[0] = '\0'; /* a reused slot: an auto unique again */
+  else if (unique != slot->unique)
     gearman_cffi_copy(slot->unique, unique, sizeof slot->unique);
   if (gearman_cffi_add_slot(client, slot, uniques, &rc) == NULL)
     return rc;
@@ -290,4 +292,12 @@ gearman_return_t gearman_cffi_submit(gearman_client_st *client, gearman_job_prio
   if (rc == GEARMAN_SUCCESS && !(slot->released && slot->job_handle[0] != '\0'))
     rc = GEARMAN_UNKNOWN_STATE;
   return rc;
+}
+
+gearman_return_t gearman_cffi_background(gearman_client_st *client, gearman_cffi_hot *hot,
+                                         gearman_job_priority_t priority, const char *function_name,
+                                         const char *unique, const char *workload, size_t workload_size)
+{
+  return gearman_cffi_submit(client, priority, false, function_name, unique, workload, workload_size,
+                             hot->slot, hot->uniques, hot->slice_ms, hot->run);
 }

@@ -1,9 +1,9 @@
 """gearman_cffi contender for bench/run.py; same arguments as bench/c/gearman_bench.c.
 
-  bench_cffi.py HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit THREADS BATCH
+  bench_cffi.py HOST PORT do|batch|many JOBS SIZE normal|high|low auto|explicit THREADS BATCH
 
 ``do``: Client.do_background (or _high/_low) in a loop; ``batch``: BATCH x
-add_task_background + run_tasks.  THREADS > 1: one ``clone()`` per thread.
+add_task_background + run_tasks; ``many``: do_background_many of BATCH workloads.  THREADS > 1: one ``clone()`` per thread.
 Prints {"jobs": N, "seconds": wall time of the submissions, "cpu": process CPU time}.
 """
 
@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from gearman_cffi import Client
+from gearman_cffi import Client, Priority
 
 
 def submit(client: Client, mode: str, jobs: int, payload: bytes, priority: str, explicit: bool, batch: int,
@@ -28,6 +28,13 @@ def submit(client: Client, mode: str, jobs: int, payload: bytes, priority: str, 
         else:
             for _ in range(jobs):
                 do("bench", payload)
+        return
+    if mode == "many":  # do_background_many: one call per batch
+        level = Priority[priority.upper()]
+        for start in range(0, jobs, batch):
+            count = min(batch, jobs - start)
+            uniques = [f"py-{thread_no}-{n}" for n in range(start, start + count)] if explicit else None
+            client.do_background_many("bench", [payload] * count, uniques=uniques, priority=level)
         return
     add = getattr(client, f"add_task{suffix}_background")
     run = client.run_tasks
