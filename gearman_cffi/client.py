@@ -28,6 +28,7 @@ from .errors import GearmanError
 from .task import JobStatus, Priority, Task, new_slot, work_error
 
 _HIGH, _NORMAL, _LOW = Priority.HIGH, Priority.NORMAL, Priority.LOW
+_SLOT, _NULL = ffi.typeof("gearman_cffi_slot *"), ffi.NULL
 
 
 def _bulk_spread(client: Client, name: bytes, data: Any, sizes: Any, uniques: Any, count: int, level: int) -> list[str]:
@@ -196,13 +197,22 @@ class Client(ClientSettings):
     def _add_task_background(
         self, priority: Priority, function_name: object, workload: object, unique: object, context: Any
     ) -> Task:
+        """The per-task hot path of a batch: one C call fills the slot; a bytes
+        workload is kept as it is (the Task's queue entry keeps it alive)."""
         name, name_c = _function_name(function_name)
-        buffer, size = arg.workload(workload)
-        slot = ffi.new("gearman_cffi_slot *", [ffi.NULL, name_c, buffer, size, priority])
+        if type(workload) is bytes and workload:
+            buffer, size = workload, len(workload)
+        else:
+            buffer, size = arg.workload(workload)
+        slot = ffi.new(_SLOT)
         if unique is not None:
-            unique = slot.unique = arg.unique(unique)
-        task = Task(self, self._core, slot, name, priority, context)
-        self._core.queue(task, (slot, name_c, buffer), unique)  # the per-task hot path: no further call
+            unique = arg.unique(unique)
+            lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, unique)
+        else:
+            lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, _NULL)
+        core = self._core
+        task = Task(self, core, slot, name, priority, context)
+        core.queue(task, (slot, name_c, buffer), unique)
         return task
 
     def add_task(
