@@ -19,14 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from gearmand import Gearmand
-from run import CONTENDER_CMD
+from run import CONTENDER_CMD, CONTENDER_MODE
 
-CASES = [  # (title, mode, unique, jobs N)
-    ("do_background, 30 B", "do", "auto", 500),
-    ("add_task_background x1000 + run_tasks, 30 B", "batch", "auto", 2000),
-    ("add_task_background x1000 + run_tasks, explicit unique", "batch", "explicit", 2000),
+CASES = [  # (title, mode, unique, jobs N, contenders)
+    ("do_background, 30 B", "do", "auto", 500, ("raw C", "gearman_cffi", "PHP gearman", "pygearman")),
+    ("add_task_background x1000 + run_tasks, 30 B", "batch", "auto", 2000,
+     ("raw C", "gearman_cffi", "PHP gearman", "pygearman")),
+    ("add_task_background x1000 + run_tasks, explicit unique", "batch", "explicit", 2000,
+     ("raw C", "gearman_cffi", "PHP gearman", "pygearman")),
+    # one do_background_many call per 1,000 workloads, against raw C's add_task x1000 + run_tasks
+    ("do_background_many x1000 (raw C: its batch)", "batch", "auto", 4000,
+     ("raw C", "gearman_cffi do_background_many")),
 ]
-CONTENDERS = ("raw C", "gearman_cffi", "PHP gearman", "pygearman")
 
 
 def instructions(contender: str, mode: str, unique: str, jobs: int) -> int:
@@ -34,6 +38,7 @@ def instructions(contender: str, mode: str, unique: str, jobs: int) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "callgrind.out"
+            mode = CONTENDER_MODE.get(contender, mode)
             args = [server.host, str(server.port), mode, str(jobs), "30", "normal", unique, "1", "1000"]
             valgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--trace-children=no"]
             subprocess.run([*valgrind, *CONTENDER_CMD[contender], *args], check=True, capture_output=True, timeout=900)
@@ -57,9 +62,9 @@ def main() -> None:
     print("Unlike jobs/s, these counts do not depend on the load of the machine.\n")
     print("| scenario | client | instructions / job | x raw C |")
     print("|---|---|---:|---:|")
-    for title, mode, unique, jobs in CASES:
+    for title, mode, unique, jobs, contenders in CASES:
         per_job = {}
-        for contender in CONTENDERS:
+        for contender in contenders:
             per_job[contender] = (instructions(contender, mode, unique, 2 * jobs) -
                                   instructions(contender, mode, unique, jobs)) / jobs  # fmt: skip
         for contender, count in per_job.items():

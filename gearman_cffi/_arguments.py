@@ -87,11 +87,11 @@ def workload(value: object) -> tuple[Any, int]:
 
 #: Validated function names (the bytes and a C pointer to them), one cache per
 #: type so "f" and b"f" are never compared (BytesWarning under -b).
-_names: dict[type, dict[Any, tuple[bytes, Any]]] = {str: {}, bytes: {}}
+NAMES: dict[type, dict[Any, tuple[bytes, Any]]] = {str: {}, bytes: {}}
 
 
 def cached_name(value: object) -> tuple[bytes, Any]:
-    cache = _names.get(type(value))  # exact types only: a subclass may compare equal
+    cache = NAMES.get(type(value))  # exact types only: a subclass may compare equal
     if cache is not None:
         name = cache.get(value)
         if name is None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from . import _arguments as arg
 from . import _owner
-from ._arguments import _names, cached_name
+from ._arguments import NAMES, cached_name
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import ffi, lib
 from ._owner import Forks
@@ -59,7 +59,7 @@ class Submitting:
                    unique: object) -> str:  # fmt: skip
         """``do_background*``: the hot path, one Python frame and one C call for
         the usual job (bytes workload, one server, created in one slice)."""
-        cache = _names.get(type(function_name))
+        cache = NAMES.get(type(function_name))
         name = None if cache is None else cache.get(function_name)
         if name is None:
             name = cached_name(function_name)

@@ -17,6 +17,7 @@ from . import _arguments as arg
 from . import identity as _identity
 from . import schedule as _schedule
 from . import status as _status
+from ._arguments import NAMES
 from ._arguments import cached_name as _function_name
 from ._arguments import quick_workload as _workload
 from ._client_settings import ClientSettings
@@ -199,14 +200,16 @@ class Client(ClientSettings):
     ) -> Task:
         """The per-task hot path of a batch: one C call fills the slot; a bytes
         workload is kept as it is (the Task's queue entry keeps it alive)."""
-        name, name_c = _function_name(function_name)
+        cache = NAMES.get(type(function_name))
+        name_pair = None if cache is None else cache.get(function_name)
+        name, name_c = _function_name(function_name) if name_pair is None else name_pair
         if type(workload) is bytes and workload:
             buffer, size = workload, len(workload)
         else:
             buffer, size = arg.workload(workload)
         slot = ffi.new(_SLOT)
         if unique is not None:
-            unique = arg.unique(unique)
+            unique = arg.text(unique, "unique", arg.MAX_UNIQUE)
             lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, unique)
         else:
             lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, _NULL)

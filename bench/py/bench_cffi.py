@@ -3,7 +3,8 @@
   bench_cffi.py HOST PORT do|batch|many JOBS SIZE normal|high|low auto|explicit THREADS BATCH
 
 ``do``: Client.do_background (or _high/_low) in a loop; ``batch``: BATCH x
-add_task_background + run_tasks; ``many``: do_background_many of BATCH workloads.  THREADS > 1: one ``clone()`` per thread.
+add_task_background + run_tasks; ``many``: do_background_many of BATCH workloads.
+THREADS > 1: one ``clone()`` per thread.
 Prints {"jobs": N, "seconds": wall time of the submissions, "cpu": process CPU time}.
 """
 
