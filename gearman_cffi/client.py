@@ -198,21 +198,18 @@ class Client(ClientSettings):
     def _add_task_background(
         self, priority: Priority, function_name: object, workload: object, unique: object, context: Any
     ) -> Task:
-        """The per-task hot path of a batch: one C call fills the slot; a bytes
-        workload is kept as it is (the Task's queue entry keeps it alive)."""
+        """The per-task hot path of a batch, kept free of C calls: cffi releases
+        the GIL around each, which makes threads adding tasks hand it over per task."""
         cache = NAMES.get(type(function_name))
         name_pair = None if cache is None else cache.get(function_name)
         name, name_c = _function_name(function_name) if name_pair is None else name_pair
         if type(workload) is bytes and workload:
-            buffer, size = workload, len(workload)
+            buffer, size = ffi.from_buffer(workload), len(workload)
         else:
             buffer, size = arg.workload(workload)
-        slot = ffi.new(_SLOT)
+        slot = ffi.new(_SLOT, [_NULL, name_c, buffer, size, priority])
         if unique is not None:
-            unique = arg.text(unique, "unique", arg.MAX_UNIQUE)
-            lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, unique)
-        else:
-            lib.gearman_cffi_slot_describe(slot, name_c, buffer, size, priority, _NULL)
+            unique = slot.unique = arg.text(unique, "unique", arg.MAX_UNIQUE)
         core = self._core
         task = Task(self, core, slot, name, priority, context)
         core.queue(task, (slot, name_c, buffer), unique)

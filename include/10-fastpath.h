@@ -75,10 +75,6 @@ typedef struct {
 gearman_return_t gearman_cffi_background(gearman_client_st *client, gearman_cffi_hot *hot,
                                          gearman_job_priority_t priority, const char *function_name,
                                          const char *unique, const char *workload, size_t workload_size);
-/* Describe a queued background task in its (zeroed) slot: workload must outlive
-   the task (the Python side keeps its object); unique, NULL for an auto one, is copied. */
-void gearman_cffi_slot_describe(gearman_cffi_slot *slot, const char *function_name, const char *workload,
-                                size_t workload_size, gearman_job_priority_t priority, const char *unique);
 void gearman_cffi_refresh(gearman_task_st *task);
 /* Point every task event of the C client at the binding's C handlers: they keep a
    foreground task's WORK_COMPLETE / WORK_EXCEPTION payload in its slot, and call the

@@ -301,14 +301,3 @@ gearman_return_t gearman_cffi_background(gearman_client_st *client, gearman_cffi
   return gearman_cffi_submit(client, priority, false, function_name, unique, workload, workload_size,
                              hot->slot, hot->uniques, hot->slice_ms, hot->run);
 }
-
-void gearman_cffi_slot_describe(gearman_cffi_slot *slot, const char *function_name, const char *workload,
-                                size_t workload_size, gearman_job_priority_t priority, const char *unique)
-{
-  slot->function_name = function_name;
-  slot->workload = workload;
-  slot->workload_size = workload_size;
-  slot->priority = priority;
-  if (unique != NULL)
-    gearman_cffi_copy(slot->unique, unique, sizeof slot->unique);
-}
