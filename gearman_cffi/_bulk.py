@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 #: Jobs added to the C client per run: large enough to keep the wire busy,
 #: small enough that libgearman's copies of the workloads stay modest.
 CHUNK = 2048
+#: ... and workload bytes per run (the last job may pass it): libgearman copies each workload it sends.
+CHUNK_BYTES = 8 << 20
 
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 
@@ -58,11 +60,12 @@ class BulkSubmitting:
         try:
             slots = ffi.new("gearman_cffi_slot[]", min(count, CHUNK))
             read = _Reader(min(count, CHUNK))
-            offset = 0
-            for first in range(0, count, CHUNK):
-                end, chunk = min(first + CHUNK, count), []
-                offset += lib.gearman_cffi_bulk_fill(slots, end - first, priority, name_c, data + offset,
-                                                     sizes + first, uniques and uniques + 64 * first)  # fmt: skip
+            offset, first, used = 0, 0, ffi.new("size_t *")
+            while first < count:
+                filled = lib.gearman_cffi_bulk_fill(slots, min(CHUNK, count - first), CHUNK_BYTES, priority, name_c,
+                                                    data + offset, sizes + first, uniques and uniques + 64 * first,
+                                                    used)  # fmt: skip
+                offset, end, chunk = offset + used[0], first + filled, []
                 attempts = self.router.attempts()
                 for attempt in attempts:
                     lane = self.router.lane
@@ -85,6 +88,7 @@ class BulkSubmitting:
                     self._failed(lane, target)  # frees C tasks still in flight with their C client
                     if rc != _COULD_NOT_CONNECT or attempt == attempts[-1]:
                         raise error
+                first = end
             return handles
         except BaseException as error:  # say which jobs were created (Ctrl-C included: the command line tells)
             done: list[str | None] = [*handles, *(h or None for h in chunk)]

@@ -3,13 +3,15 @@
    their sizes; the slots are one array, filled and added in C, so a job costs
    no Python object at all.  The handles leave as one '\n'-joined buffer. */
 
-/* Describe slots[0..count) afresh (the array is reused chunk after chunk):
-   workload i is data[offset_i : offset_i + sizes[i]] (offsets add up the
-   sizes); uniques, if not NULL, holds count NUL-padded 64-byte uniques (an
-   empty one: an auto unique when added).  Returns the bytes of data used. */
-size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t count, gearman_job_priority_t priority,
-                            const char *function_name, const char *data, const size_t *sizes,
-                            const char *uniques);
+/* Describe up to max_count slots afresh (the array is reused chunk after
+   chunk), stopping after the slot that brings their workloads to max_bytes or
+   more: workload i is data[offset_i : offset_i + sizes[i]] (offsets add up the
+   sizes); uniques, if not NULL, holds NUL-padded 64-byte uniques (an empty
+   one: an auto unique when added).  Returns how many slots were filled (at
+   least one if max_count is not 0); *used is the bytes of data they take. */
+size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t max_count, size_t max_bytes,
+                              gearman_job_priority_t priority, const char *function_name, const char *data,
+                              const size_t *sizes, const char *uniques, size_t *used);
 /* Add every slot of slots[first..end) not created yet, last first (libgearman
    sends a batch newest-first: the server then queues them in input order).
    Returns how many were added; on a failure, *ret_ptr says why. */

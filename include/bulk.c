@@ -5,12 +5,12 @@ static bool gearman_cffi_created(const gearman_cffi_slot *slot)
   return slot->released && slot->job_handle[0] != '\0';
 }
 
-size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t count, gearman_job_priority_t priority,
-                              const char *function_name, const char *data, const size_t *sizes,
-                              const char *uniques)
+size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t max_count, size_t max_bytes,
+                              gearman_job_priority_t priority, const char *function_name, const char *data,
+                              const size_t *sizes, const char *uniques, size_t *used)
 {
-  size_t offset = 0;
-  for (size_t i = 0; i < count; i++) {
+  size_t offset = 0, i = 0;
+  while (i < max_count && (i == 0 || offset < max_bytes)) {
     gearman_cffi_slot *slot = &slots[i];
     memset(slot, 0, sizeof *slot);
     slot->function_name = function_name;
@@ -20,8 +20,10 @@ size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t count, gearman_jo
     offset += sizes[i];
     if (uniques != NULL)
       gearman_cffi_copy(slot->unique, uniques + 64 * i, sizeof slot->unique);
+    i++;
   }
-  return offset;
+  *used = offset;
+  return i;
 }
 
 size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots, size_t first, size_t end,

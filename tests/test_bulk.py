@@ -37,6 +37,15 @@ def test_payloads_arrive_byte_exact_in_input_order(gearmand: Gearmand, fn: str, 
     assert gearmand.drain(fn, 30) == payloads  # one worker: the server's FIFO is the input order
 
 
+def test_chunks_also_end_at_a_byte_budget(gearmand: Gearmand, fn: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "CHUNK_BYTES", 100)  # 60-byte workloads: two a chunk; a 500-byte one alone
+    payloads = [bytes([65 + i]) * 60 for i in range(9)] + [b"z" * 500, b"", b"last"]
+    with Client(gearmand.address, timeout=10) as client:
+        handles = client.do_background_many(fn, payloads)
+    assert len(set(handles)) == len(payloads)
+    assert gearmand.drain(fn, len(payloads)) == payloads
+
+
 def test_thousands_of_jobs_each_created_once(gearmand: Gearmand, fn: str) -> None:
     with Client(gearmand.address, timeout=30) as client:
         handles = client.do_background_many(fn, (b"%d" % i for i in range(5000)))  # any iterable
