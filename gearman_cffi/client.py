@@ -123,7 +123,7 @@ class Client(ClientSettings):
     ) -> list[str]:
         """Submit one background job per workload, all for ``function_name``,
         and return their handles in order: the fastest way to queue many jobs
-        (one Python call; C adds them in chunks of 2,048, one round trip each,
+        (one Python call; C adds them in chunks of 2,048 or 8 MiB, one round trip each,
         and the server queues them in input order).  ``uniques``: one per
         workload, or None for auto uniques.  If it raises a GearmanError, its
         ``handles`` lists the handle of each job created and None for the rest."""
