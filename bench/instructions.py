@@ -30,6 +30,8 @@ CASES = [  # (title, mode, unique, jobs N, contenders)
     # one do_background_many call per 1,000 workloads, against raw C's add_task x1000 + run_tasks
     ("do_background_many x1000 (raw C: its batch)", "batch", "auto", 4000,
      ("raw C", "gearman_cffi do_background_many")),
+    ("do_background_many x1000, explicit uniques (raw C: its batch)", "batch", "explicit", 4000,
+     ("raw C", "gearman_cffi do_background_many")),
 ]
 
 

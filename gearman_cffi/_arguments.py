@@ -137,18 +137,30 @@ def _copy(value: object) -> bytes:
 
 
 def uniques(values: object, count: int) -> Any:
-    """``count`` uniques as 64-byte NUL-padded records in one C buffer."""
+    """``count`` uniques as 64-byte NUL-padded records in one C buffer.  All
+    ``str`` or all ``bytes`` are joined and cut up in C (no Python call per
+    unique); a bad one is then found, and named, the slow way."""
     if isinstance(values, (str, bytes)):
         raise TypeError("uniques must be an iterable of str or bytes, one per workload, not a single one")
     try:
-        iterator = iter(values)  # type: ignore[call-overload]
+        items = values if type(values) is list else list(values)  # type: ignore[call-overload]
     except TypeError:
         raise TypeError(f"uniques must be an iterable, not {type(values).__name__}") from None
-    items = [text(value, "unique", MAX_UNIQUE) for value in iterator]
     if len(items) != count:
         raise ValueError(f"uniques has {len(items)} items for {count} workloads")
-    record = lib.GEARMAN_MAX_UNIQUE_SIZE
-    return ffi.from_buffer(b"".join(item.ljust(record, b"\0") for item in items))
+    records = ffi.new("char[]", lib.GEARMAN_MAX_UNIQUE_SIZE * count)
+    kinds = set(map(type, items))
+    if kinds == {str} or kinds == {bytes}:
+        try:
+            joined = "\0".join(items).encode("utf-8") if kinds == {str} else b"\0".join(items)
+        except UnicodeEncodeError:
+            joined = b""  # a lone surrogate: named below
+        if joined and lib.gearman_cffi_bulk_uniques(joined, len(joined), count, MAX_UNIQUE, records) == count:
+            return records
+    for i, value in enumerate(items):  # the slow way: checks each, raises for the first bad one
+        data = text(value, "unique", MAX_UNIQUE)
+        ffi.memmove(records + lib.GEARMAN_MAX_UNIQUE_SIZE * i, data, len(data))
+    return records
 
 
 def priority(value: object) -> int:

@@ -22,3 +22,7 @@ size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots
    the index of the first slot not created (end if every one was), *rc its code. */
 size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, size_t end, char *out,
                                  size_t *missing, gearman_return_t *rc);
+/* Cut joined (count uniques separated by NULs) into count 64-byte records of
+   records (zeroed), checking each is 1..max_length bytes.  Returns count, or
+   the index of the first bad unique (count + 1: more than count of them). */
+size_t gearman_cffi_bulk_uniques(const char *joined, size_t length, size_t count, size_t max_length, char *records);

@@ -61,3 +61,19 @@ size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, s
   }
   return length;
 }
+
+size_t gearman_cffi_bulk_uniques(const char *joined, size_t length, size_t count, size_t max_length, char *records)
+{
+  size_t start = 0;
+  for (size_t i = 0; i < count; i++) {
+    if (start > length)
+      return i; /* fewer than count */
+    const char *stop = memchr(joined + start, '\0', length - start);
+    size_t size = (stop == NULL ? length : (size_t)(stop - joined)) - start;
+    if (size == 0 || size > max_length)
+      return i;
+    memcpy(records + 64 * i, joined + start, size);
+    start += size + 1;
+  }
+  return start == length + 1 ? count : count + 1; /* anything left: a NUL inside a unique */
+}

@@ -64,6 +64,15 @@ def test_every_workload_type_and_explicit_uniques(gearmand: Gearmand, fn: str) -
     assert sorted(gearmand.drain(fn, 4)) == sorted(["text é".encode(), b"array", b"view", b""])
 
 
+def test_uniques_at_the_limits_arrive_whole(gearmand: Gearmand, fn: str) -> None:
+    uniques = ["u" * 63, "é" * 31 + "x", "x", b"\xff\xfe raw bytes"[:10].decode("latin-1")]
+    with Client(gearmand.address, timeout=10) as client:
+        client.do_background_many(fn, [b"1", b"2", b"3", b"4"], uniques=uniques)
+        client.do_background_many(fn, [b"5", b"6"], uniques=[b"\xffraw", b"y" * 63])
+    expected = [u.encode() for u in uniques] + [b"\xffraw", b"y" * 63]
+    assert sorted(unique_jobs(gearmand)) == sorted(expected)
+
+
 def test_priorities(gearmand: Gearmand, fn: str) -> None:
     with Client(gearmand.address, timeout=10) as client:
         client.do_background_many(fn, [b"low"] * 2, priority=Priority.LOW)
@@ -85,6 +94,13 @@ def test_priorities(gearmand: Gearmand, fn: str) -> None:
         ([b"a"], {"uniques": 3}, TypeError),
         ([b"a"], {"uniques": ["a\0b"]}, ValueError),
         ([b"a"], {"uniques": ["u" * 64]}, ValueError),
+        ([b"a", b"b"], {"uniques": ["a", "b\0c"]}, ValueError),  # cut up in C: one too many
+        ([b"a", b"b"], {"uniques": ["a\0b", "c"]}, ValueError),
+        ([b"a", b"b"], {"uniques": ["a", ""]}, ValueError),
+        ([b"a", b"b"], {"uniques": [b"", b"a"]}, ValueError),
+        ([b"a"], {"uniques": ["é" * 32]}, ValueError),  # 64 bytes in UTF-8
+        ([b"a"], {"uniques": ["\ud800"]}, ValueError),
+        ([b"a", b"b"], {"uniques": ["a", 5]}, TypeError),
         ([b"a"], {"priority": 7}, ValueError),
         ([b"a"], {"priority": "high"}, TypeError),
         ([b"a"], {"priority": True}, TypeError),
