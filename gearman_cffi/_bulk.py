@@ -9,17 +9,14 @@ back as one ``\\n``-joined buffer: Python does a fixed amount of work per chunk.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import ffi, lib
+from ._submit import CoreParts
 from .errors import error_from
 
 if TYPE_CHECKING:
-    from ._owner import Owner
-    from ._router import Failover
-    from ._settings import Settings
-    from ._spread import Spread
     from ._submit import Steps
 
 #: Jobs added to the C client per run: large enough to keep the wire busy,
@@ -31,18 +28,8 @@ CHUNK_BYTES = 8 << 20
 _COULD_NOT_CONNECT = lib.GEARMAN_COULD_NOT_CONNECT
 
 
-class BulkSubmitting:
+class BulkSubmitting(CoreParts):
     """``Core.submit_many``: many background jobs on a task-free C client."""
-
-    owner: Owner
-    router: Union[Failover, Spread]  # noqa: UP007 (evaluated nowhere, but keep 3.9's spelling)
-    settings: Settings
-
-    def _failed(self, lane: Lane, c_client: Any) -> None:
-        raise NotImplementedError  # Core's
-
-    def _replace(self, lane: Lane, c_client: Any) -> None:
-        raise NotImplementedError  # Core's
 
     def submit_many(
         self, priority: int, name_c: Any, data: Any, sizes: Any, uniques: Any, count: int

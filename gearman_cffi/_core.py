@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from . import _owner
 from . import callbacks as _callbacks
 from ._bulk import BulkSubmitting
 from ._lane import IO_WAIT, SUCCESS, Lane
 from ._libgearman import lib
-from ._owner import Forks, Owner
+from ._owner import Owner
 from ._router import Failover
 from ._settings import Server, Settings, check_servers, configure, new_c_client
 from ._spread import Spread
@@ -97,13 +96,7 @@ class Core(Submitting, BulkSubmitting):
         ``unique``: its explicit unique as bytes, or None, when the caller has it
         (the spreading router then need not read it from the slot)."""
         owner, router = self.owner, self.router
-        if owner.generation == Forks.generation and not _owner.running_callbacks:  # Owner.enter's rules, inlined
-            owner.lock.acquire()
-            if owner.closed:
-                owner.lock.release()
-                owner.enter()  # raises
-        else:
-            owner.enter()
+        owner.enter()
         try:
             if self.settings.trampolines:
                 bind_callbacks(task, self.settings.callbacks)

@@ -43,8 +43,7 @@ class _CallbackFrames(threading.local):
 
 
 _frames = _CallbackFrames()
-#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up (and
-#: ``_submit``'s hot path, with no fork either, takes just the lock: the same rules, inlined)
+#: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up
 running_callbacks = 0
 _running_lock = threading.Lock()
 

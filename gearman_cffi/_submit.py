@@ -13,11 +13,9 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from . import _arguments as arg
-from . import _owner
 from ._arguments import NAMES, cached_name
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import ffi, lib
-from ._owner import Forks
 from ._wait import wait
 from .errors import GearmanConnectionError, error_from
 from .task import Priority, Task
@@ -42,8 +40,9 @@ def handle_of(slot: Any) -> str:
     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
 
 
-class Submitting:
-    """``Core.submit``: one job on a task-free C client, to its end."""
+class CoreParts:
+    """What the submitting mixins use of the :class:`~gearman_cffi._core.Core`
+    they are mixed into."""
 
     owner: Owner
     router: Union[Failover, Spread]  # noqa: UP007 (evaluated nowhere, but keep 3.9's spelling)
@@ -54,6 +53,10 @@ class Submitting:
 
     def _replace(self, lane: Lane, c_client: Any) -> None:
         raise NotImplementedError  # Core's
+
+
+class Submitting(CoreParts):
+    """``Core.submit``: one job on a task-free C client, to its end."""
 
     def background(self, client: Client, priority: Priority, function_name: object, workload: object,
                    unique: object) -> str:  # fmt: skip
@@ -74,13 +77,7 @@ class Submitting:
                                size)  # fmt: skip
             return handle_of(wait(slot) if type(slot) is GeneratorType else slot)
         owner = self.owner
-        if owner.generation == Forks.generation and not _owner.running_callbacks:  # Owner.enter's rules, inlined
-            owner.lock.acquire()
-            if owner.closed:
-                owner.lock.release()
-                owner.enter()  # raises
-        else:
-            owner.enter()
+        owner.enter()
         try:
             lane = router.lane
             target = lane.task_free(self.settings) if lane.flushed else lane.ptr
