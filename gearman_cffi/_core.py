@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import callbacks as _callbacks
-from ._lane import IO_WAIT, SUCCESS, Lane
+from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import lib
 from ._owner import Owner
 from ._router import Failover
@@ -128,15 +128,18 @@ class Core(Submitting):
             return [t for lane in self.router.lanes for t in lane.live_pending()]
 
     # -- operations -------------------------------------------------------------------
-    def run_tasks(self) -> Steps[None]:
+    def run_tasks(self, slice_ms: int = SLICE_MS) -> Steps[None]:
         """Send every pending task and wait until the server created each job;
         on failure the tasks not created stay pending (a retry sends them again
-        with the same uniques)."""
+        with the same uniques).  ``slice_ms`` 0: never wait in C; after each
+        yield :meth:`waits` says what to wait for (the asyncio driver)."""
         self.owner.enter()
         try:
+            for lane in self.router.lanes:
+                lane.run.wait_count = 0  # (an interrupted run's capture is stale)
             with _callbacks.reraise_stored():
                 if isinstance(self.router, Spread):  # every lane at once
-                    yield from self.router.run(self.settings, self.owner.check_closing)
+                    yield from self.router.run(self.settings, self.owner.check_closing, slice_ms)
                     return
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
@@ -148,11 +151,11 @@ class Core(Submitting):
                             raise
                         continue
                     try:
-                        rc = lane.start_run()
+                        rc = lane.start_run(slice_ms)
                         while rc == IO_WAIT:
                             yield
                             self.owner.check_closing()
-                            rc = lane.run_slice()
+                            rc = lane.run_slice(slice_ms)
                     except BaseException:  # Ctrl-C, close(): keep the handles already received
                         lane.after_run(SUCCESS, self.settings)
                         raise
@@ -167,6 +170,28 @@ class Core(Submitting):
                             raise
         finally:
             self.owner.leave()
+
+    def waits(self) -> tuple[list[tuple[int, int]], float]:
+        """What a run with slices of 0 waits for after its last yield: the
+        (fd, poll events) pairs and the seconds before the next step is due
+        (the client's timeout; a short retry if a descriptor is unknown; -1:
+        none).  No lock: only the thread driving the run (which holds it) calls this."""
+        fds: list[tuple[int, int]] = []
+        due = -1.0
+        for lane in self.router.lanes:
+            count, pairs, wait_ms = lane.waits()
+            if count < 0:
+                return fds, 0.001
+            fds += pairs
+            if count and wait_ms >= 0 and (due < 0 or wait_ms / 1000 < due):
+                due = wait_ms / 1000
+        return fds, due
+
+    def asked_for_exceptions(self) -> bool:
+        """False if a run's flush would first ask gearmand for exceptions (a
+        blocking round trip: the asyncio driver does that step in a thread).
+        No lock, as for :meth:`waits`."""
+        return all(lane.asked_for_exceptions() for lane in self.router.lanes if lane.ptr is not None)
 
     def on_task_free(self, body: Callable[[Any], Steps[T]], unique: Any = ...) -> Steps[T]:
         """Run ``body(c_client)`` on a C client with no task in flight; after a

@@ -18,7 +18,7 @@ from . import identity as _identity
 from . import schedule as _schedule
 from . import status as _status
 from ._client_settings import ClientSettings
-from ._core import Core
+from ._core import Core, Steps
 from ._libgearman import ffi, lib
 from ._settings import Settings
 from ._wait import wait
@@ -271,3 +271,22 @@ class Client(ClientSettings):
         core = self._core
         state = "closed" if core.closed else f"{len(core.pending())} pending"
         return f"<gearman_cffi.Client {state}>"
+
+
+# -- the asyncio driver's narrow contract with the blocking Client (_aio_rounds) ------------
+def run_steps(client: Client) -> Steps[None]:
+    """``run_tasks()`` as steps that never wait in C (slices of 0): after each
+    yield :func:`waits` says which descriptors to watch before the next step."""
+    return client._core.run_tasks(0)
+
+
+def waits(client: Client) -> tuple[list[tuple[int, int]], float]:
+    """What the run of :func:`run_steps` waits for now: (fd, poll events)
+    pairs and the seconds before a step is due anyway (-1: none)."""
+    return client._core.waits()
+
+
+def asked_for_exceptions(client: Client) -> bool:
+    """False if the next step of a run would first ask gearmand for exceptions
+    (a blocking round trip: the asyncio driver runs that step in a thread)."""
+    return client._core.asked_for_exceptions()
