@@ -222,9 +222,8 @@ size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slo
   return count;
 }
 
-/* The run whose wait the poll hook (include/sockets.c) captures in this
-   thread, set only around gearman_client_wait in a slice of 0. */
-static __thread gearman_cffi_run *gearman_cffi_capture;
+/* The poll hook's switch (include/sockets.c, compiled after this file). */
+static void gearman_cffi_poll_capture(int *count, int *fd, short *events, int max);
 
 /* gearman_client_run_tasks, waiting at most slice_ms before returning
    GEARMAN_IO_WAIT ("call again": Python handles signals in between).  Non-blocking
@@ -263,10 +262,11 @@ gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms,
     gearman_client_set_timeout(client, wait_ms < 1 ? 1 : (int)wait_ms);
     if (capture) {
       run->wait_count = -1;  /* stays -1 if no hook sees the poll() */
-      gearman_cffi_capture = run;
+      gearman_cffi_poll_capture(&run->wait_count, run->wait_fd, run->wait_events, GEARMAN_CFFI_WAIT_MAX);
     }
     rc = gearman_client_wait(client);
-    gearman_cffi_capture = NULL;
+    if (capture)
+      gearman_cffi_poll_capture(NULL, NULL, NULL, 0);
     gearman_client_set_timeout(client, timeout_ms);
     if (rc == GEARMAN_SUCCESS) {
       run->idle_since_ms = gearman_cffi_now_ms();

@@ -27,6 +27,22 @@
 
 static int gearman_cffi_sockets_result;
 static int gearman_cffi_poll_result;
+
+/* Where the poll hook copies what libgearman would wait for, in this thread
+   (NULL: the hook is the real poll()); see gearman_cffi_poll below. */
+static __thread int *gearman_cffi_capture_count;
+static __thread int *gearman_cffi_capture_fd;
+static __thread short *gearman_cffi_capture_events;
+static __thread int gearman_cffi_capture_max;
+
+/* Turn capturing on (count != NULL: up to max descriptors) or off, in this thread. */
+static __attribute__((unused)) void gearman_cffi_poll_capture(int *count, int *fd, short *events, int max)
+{
+  gearman_cffi_capture_fd = fd;
+  gearman_cffi_capture_events = events;
+  gearman_cffi_capture_max = max;
+  gearman_cffi_capture_count = count;
+}
 static unsigned long gearman_cffi_sockets_dropped;
 
 int gearman_cffi_sockets_state(void)
@@ -82,26 +98,25 @@ static int gearman_cffi_setsockopt(int fd, int level, int name, const void *valu
 /* The poll hook: libgearman's every wait is one poll() in gearman_wait()
    (libgearman/universal.cc), which returns GEARMAN_TIMEOUT when poll() returns
    0, leaving the run resumable.  While gearman_cffi_run_tasks runs a slice of
-   0 in this thread (gearman_cffi_capture set), the wrapper polls without
+   0 in this thread (gearman_cffi_poll_capture), the wrapper polls without
    waiting and, if nothing is ready, copies the descriptors and events asked
    for into the run and returns 0: the event loop waits for them instead.
+   (A count over the maximum is left alone: the caller's "unknown".)
    Otherwise (any other thread or call, the blocking Client, the worker) it is
    the real poll(). */
 static int gearman_cffi_poll(struct pollfd *fds, nfds_t count, int timeout)
 {
-  gearman_cffi_run *run = gearman_cffi_capture;
-  if (run == NULL)
+  int *captured = gearman_cffi_capture_count;
+  if (captured == NULL)
     return poll(fds, count, timeout);
   int ready = poll(fds, count, 0);
-  if (ready != 0)
+  if (ready != 0 || count > (nfds_t)gearman_cffi_capture_max)
     return ready;
-  if (count > GEARMAN_CFFI_WAIT_MAX)
-    return 0;  /* wait_count stays -1: call again soon */
   for (nfds_t i = 0; i < count; i++) {
-    run->wait_fd[i] = fds[i].fd;
-    run->wait_events[i] = fds[i].events;
+    gearman_cffi_capture_fd[i] = fds[i].fd;
+    gearman_cffi_capture_events[i] = fds[i].events;
   }
-  run->wait_count = (int)count;
+  *captured = (int)count;
   return 0;
 }
 
