@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from types import GeneratorType
 from typing import Any, Callable
 
 from . import client as _client
@@ -21,6 +22,7 @@ from ._aio_wait import drive
 from ._owner import Forks
 from .client import Client
 from .errors import ClientClosedError, GearmanError
+from .task import Priority
 
 
 class Abandoned(Exception):
@@ -78,6 +80,40 @@ class Rounds:
         self.runner: asyncio.Task[None] | None = None
         self.closed = False
         self.generation = Forks.generation
+        self.busy = False  # a job sent on its own (:meth:`alone`) is in flight
+        self.closing: asyncio.Future[None] | None = None  # ends that job's wait when close() is called
+
+    def idle(self) -> bool:
+        """No round, no queue, no job alone in flight: a job may go at once."""
+        return (not self.busy and self.runner is None and not self.requests and not self.closed
+                and self.generation == Forks.generation)  # fmt: skip
+
+    async def alone(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
+        """One background job on an idle client, sent at once with no round
+        (a single await costs little more than the blocking call).  Jobs awaited
+        meanwhile queue and go together in one round once it is done."""
+        if self.driver is None:
+            self.driver = self.make()
+        driver = self.driver
+        self.busy = True
+        loop = asyncio.get_running_loop()
+        try:
+            slot = _client.submit_steps(driver, priority, function_name, workload, unique)
+            if type(slot) is GeneratorType:
+                self.closing = loop.create_future()
+                slot = await drive(slot, lambda: _client.waits(driver), after_step=self._check_open,
+                                   wake=self.closing)  # fmt: skip
+            else:  # done in one C call: let the coroutines started with this one queue theirs for one round
+                await asyncio.sleep(0)
+            return _client.handle_of(slot)
+        finally:
+            self.busy, self.closing = False, None
+            if self.requests and self.runner is None and not self.closed:
+                self.runner = loop.create_task(self._rounds())
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ClientClosedError()
 
     def put(self, request: Request) -> None:
         if self.closed:
@@ -85,13 +121,19 @@ class Rounds:
         if self.generation != Forks.generation:  # a forked child: the parent's round is not ours
             self.generation, self.runner, self.requests = Forks.generation, None, []
         self.requests.append(request)
-        if self.runner is None:
+        if self.runner is None and not self.busy:
             self.runner = asyncio.get_running_loop().create_task(self._rounds())
 
     async def close(self) -> None:
         """Stop the round in progress (its waiters get ClientClosedError), fail
         the requests queued, free the C clients."""
         self.closed = True
+        if self.closing is not None and not self.closing.done():
+            self.closing.set_result(None)
+        for _ in range(1000):  # the job alone stops at its next step (a C call that never waits)
+            if not self.busy:
+                break
+            await asyncio.sleep(0)
         runner = self.runner
         if runner is not None and runner.get_loop() is asyncio.get_running_loop() and not runner.done():
             runner.cancel()
@@ -161,8 +203,8 @@ class Rounds:
                 for request in waiting:
                     if request.done() and not request.future.done():
                         self._finish(driver, [request], None)
-            waiting = [r for r in waiting if not r.future.done()]
-            if not waiting:  # every waiter cancelled (or answered): stop the run
+                waiting = [r for r in waiting if not r.future.done()]
+            if not left:  # every waiter cancelled (or answered): stop the run
                 raise Abandoned()
 
         def in_thread() -> bool:

@@ -21,6 +21,7 @@ from ._aio_requests import Batch, Submission
 from ._aio_rounds import Request, Rounds
 from ._aio_task import Task, is_finished, set_dropped
 from .client import Client as _Blocking
+from .client import checked_function_name
 from .errors import ClientClosedError
 from .task import JobStatus, Priority
 
@@ -31,7 +32,7 @@ _METHODS = {(p, fg): f"add_task{_SUFFIX[p]}{'' if fg else '_background'}" for p 
 
 def _check(function_name: object, workload: object, unique: object) -> None:
     """Bad input raises here, in the caller's coroutine, before anything is queued."""
-    arg.function_name(function_name)
+    checked_function_name(function_name)
     if type(workload) is not bytes:
         arg.workload(workload)
     if unique is not None:
@@ -93,6 +94,8 @@ class Client:
     def _submit(self, priority: Priority, foreground: bool, function_name: object, workload: object,
                 unique: object) -> asyncio.Future[Any]:  # fmt: skip
         _check(function_name, workload, unique)
+        if not foreground and self._rounds["bg"].idle() and not self._closed:
+            return self._rounds["bg"].alone(priority, function_name, workload, unique)  # type: ignore[return-value]
         method = _method(priority, foreground)
         future = asyncio.get_running_loop().create_future()
         return self._send("fg" if foreground else "bg",

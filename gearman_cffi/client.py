@@ -19,6 +19,7 @@ from . import schedule as _schedule
 from . import status as _status
 from ._client_settings import ClientSettings
 from ._core import Core, Steps
+from ._lane import SLICE_MS
 from ._libgearman import ffi, lib
 from ._settings import Settings
 from ._wait import wait
@@ -118,13 +119,19 @@ class Client(ClientSettings):
         return self._do_background(Priority.LOW, function_name, workload, unique)
 
     def _do_background(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
+        slot = self._submit(priority, function_name, workload, unique, SLICE_MS)
+        if type(slot) is GeneratorType:  # not done in the first slice: wait for the rest
+            slot = wait(slot)
+        return handle_of(slot)
+
+    def _submit(self, priority: Priority, function_name: object, workload: object, unique: object, slice_ms: int
+                ) -> Any:  # fmt: skip
+        """Submit a background job: its slot if done in the first slice, else the steps that go on."""
         name, name_c = _function_name(function_name)
         unique_c = ffi.NULL if unique is None else arg.unique(unique)
         buffer, size = _workload(workload)
-        slot = self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c, buffer, size)
-        if type(slot) is GeneratorType:  # not done in the first slice: wait for the rest
-            slot = wait(slot)
-        return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+        return self._core.submit(self, ffi.new("gearman_cffi_slot *"), priority, name, name_c, unique_c, buffer, size,
+                                 slice_ms=slice_ms)  # fmt: skip
 
     # -- foreground jobs: wait for the worker's result --------------------------------
     def do(self, function_name: arg.Text, workload: arg.Workload, unique: arg.Text | None = None) -> bytes:
@@ -273,7 +280,22 @@ class Client(ClientSettings):
         return f"<gearman_cffi.Client {state}>"
 
 
+def handle_of(slot: Any) -> str:
+    return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
+
+
 # -- the asyncio driver's narrow contract with the blocking Client (_aio_rounds) ------------
+#: A function name checked (and its C string cached: the asyncio client checks each job's at once).
+checked_function_name = _function_name
+
+
+def submit_steps(client: Client, priority: Priority, function_name: object, workload: object, unique: object
+                 ) -> Any:  # fmt: skip
+    """``do_background`` with slices of 0: the slot (:func:`handle_of`) if the
+    first C call finished the job, else the steps that go on with it."""
+    return client._submit(priority, function_name, workload, unique, 0)
+
+
 def run_steps(client: Client) -> Steps[None]:
     """``run_tasks()`` as steps that never wait in C (slices of 0): after each
     yield :func:`waits` says which descriptors to watch before the next step."""
