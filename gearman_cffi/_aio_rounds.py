@@ -13,6 +13,7 @@ thread hop.  Requests made during a run go in the next round.
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 from types import GeneratorType
 from typing import Any, Callable
@@ -195,15 +196,29 @@ class Rounds:
 
     async def _run(self, driver: Client, added: list[Request]) -> None:
         foreground = self.foreground
-        waiting = list(added)
+        waiting = collections.deque(added)
+        seen = 0
 
         def after_step() -> None:
-            nonlocal waiting
-            if foreground:  # resolve each job as it completes, not at the end of the run
-                for request in waiting:
-                    if request.done() and not request.future.done():
+            nonlocal seen, waiting
+            if foreground and _client.finished(driver) != seen:  # resolve each job as it completes
+                count = _client.finished(driver)
+                new, seen = count - seen, count
+                while waiting and (waiting[0].future.done() or waiting[0].done()):  # in order: the usual case
+                    request = waiting.popleft()
+                    if not request.future.done():
                         self._finish(driver, [request], None)
-                waiting = [r for r in waiting if not r.future.done()]
+                        new -= 1
+                if new > 0:  # some finished out of order: look at every one
+                    still: collections.deque[Request] = collections.deque()
+                    for request in waiting:
+                        if request.future.done():
+                            continue
+                        if request.done():
+                            self._finish(driver, [request], None)
+                        else:
+                            still.append(request)
+                    waiting = still
             if not left:  # every waiter cancelled (or answered): stop the run
                 raise Abandoned()
 

@@ -308,6 +308,11 @@ def waits(client: Client) -> tuple[list[tuple[int, int]], float]:
     return client._core.waits()
 
 
+def finished(client: Client) -> int:
+    """How many tasks the run of :func:`run_steps` is done with so far."""
+    return client._core.finished()
+
+
 def asked_for_exceptions(client: Client) -> bool:
     """False if the next step of a run would first ask gearmand for exceptions
     (a blocking round trip: the asyncio driver runs that step in a thread)."""
