@@ -83,11 +83,19 @@ class Rounds:
         self.generation = Forks.generation
         self.busy = False  # a job sent on its own (:meth:`alone`) is in flight
         self.closing: asyncio.Future[None] | None = None  # ends that job's wait when close() is called
+        #: the task whose job went alone in this turn of the loop (None: none did)
+        self.last: asyncio.Task[Any] | None = None
 
     def idle(self) -> bool:
-        """No round, no queue, no job alone in flight: a job may go at once."""
+        """No round, no queue, no job alone in flight, and no other coroutine
+        sent one alone in this turn of the loop (coroutines started together,
+        as by ``gather``, then share one round): a job may go at once."""
         return (not self.busy and self.runner is None and not self.requests and not self.closed
+                and (self.last is None or self.last is asyncio.current_task())
                 and self.generation == Forks.generation)  # fmt: skip
+
+    def _next_turn(self) -> None:
+        self.last = None
 
     async def alone(self, priority: Priority, function_name: object, workload: object, unique: object) -> str:
         """One background job on an idle client, sent at once with no round
@@ -104,8 +112,9 @@ class Rounds:
                 self.closing = loop.create_future()
                 slot = await drive(slot, lambda: _client.waits(driver), after_step=self._check_open,
                                    wake=self.closing)  # fmt: skip
-            else:  # done in one C call: let the coroutines started with this one queue theirs for one round
-                await asyncio.sleep(0)
+            elif self.last is None:  # done in one C call: the coroutines started with this one queue theirs
+                self.last = asyncio.current_task()
+                loop.call_soon(self._next_turn)
             return _client.handle_of(slot)
         finally:
             self.busy, self.closing = False, None
@@ -204,21 +213,21 @@ class Rounds:
             if foreground and _client.finished(driver) != seen:  # resolve each job as it completes
                 count = _client.finished(driver)
                 new, seen = count - seen, count
-                while waiting and (waiting[0].future.done() or waiting[0].done()):  # in order: the usual case
-                    request = waiting.popleft()
-                    if not request.future.done():
-                        self._finish(driver, [request], None)
-                        new -= 1
-                if new > 0:  # some finished out of order: look at every one
-                    still: collections.deque[Request] = collections.deque()
-                    for request in waiting:
-                        if request.future.done():
-                            continue
-                        if request.done():
+                # libgearman sends a run's tasks newest first, so they usually finish from the end
+                for pop, end in ((waiting.pop, -1), (waiting.popleft, 0)):
+                    while waiting and (waiting[end].future.done() or waiting[end].done()):
+                        request = pop()
+                        if not request.future.done():
                             self._finish(driver, [request], None)
-                        else:
-                            still.append(request)
-                    waiting = still
+                            new -= 1
+                if new > 0:  # some finished out of order: look further, until each is found
+                    for request in waiting:
+                        if not request.future.done() and request.done():
+                            self._finish(driver, [request], None)
+                            new -= 1
+                            if not new:
+                                break
+                    waiting = collections.deque(r for r in waiting if not r.future.done())
             if not left:  # every waiter cancelled (or answered): stop the run
                 raise Abandoned()
 
