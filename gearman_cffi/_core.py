@@ -2,8 +2,9 @@
 
 An operation (run the batch, submit one job, ask a status) is a generator that
 does its C calls and yields between wait slices; how one waits for the next
-slice is the driver's business (``_wait.wait`` blocks; an asyncio driver
-runs the same steps in its I/O thread).  Every operation goes through the
+slice is the driver's business (``_wait.wait`` blocks; ``_aio_wait.drive``
+runs the same steps on an event loop with slices of 0, watching what
+:meth:`Core.waits` names).  Every operation goes through the
 :class:`~gearman_cffi._owner.Owner` (lock, fork, close, re-entrancy) and the
 router (which lane, which server next); each is written once.
 """

@@ -170,7 +170,7 @@ def test_cancel_on_a_silent_server_returns_promptly_and_frees_the_client(run: An
         with pytest.raises(asyncio.CancelledError):
             await waiting
         cancelled = time.perf_counter() - started
-        # The I/O thread gave up the round: a new request is taken (and is itself cancellable).
+        # The round was given up (its only waiter is gone): a new request is taken (and is itself cancellable).
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(c.do_background("f", b"y"), 0.3)
         started = time.perf_counter()
