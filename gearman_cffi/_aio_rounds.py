@@ -82,6 +82,7 @@ class Rounds:
         self.closed = False
         self.generation = Forks.generation
         self.busy = False  # a job sent on its own (:meth:`alone`) is in flight
+        self.busy_loop: asyncio.AbstractEventLoop | None = None
         self.closing: asyncio.Future[None] | None = None  # ends that job's wait when close() is called
         #: the task whose job went alone in this turn of the loop (None: none did)
         self.last: asyncio.Task[Any] | None = None
@@ -104,8 +105,8 @@ class Rounds:
         if self.driver is None:
             self.driver = self.make()
         driver = self.driver
-        self.busy = True
         loop = asyncio.get_running_loop()
+        self.busy, self.busy_loop = True, loop
         try:
             slot = _client.submit_steps(driver, priority, function_name, workload, unique)
             if type(slot) is GeneratorType:
@@ -130,9 +131,14 @@ class Rounds:
             raise ClientClosedError()
         if self.generation != Forks.generation:  # a forked child: the parent's round is not ours
             self.generation, self.runner, self.requests = Forks.generation, None, []
+        loop = asyncio.get_running_loop()
+        if self.runner is not None and (self.runner.done() or self.runner.get_loop() is not loop):
+            self.runner = None  # (a loop closed with its tasks still pending)
+        if self.busy and self.busy_loop is not loop:
+            self.busy = False
         self.requests.append(request)
         if self.runner is None and not self.busy:
-            self.runner = asyncio.get_running_loop().create_task(self._rounds())
+            self.runner = loop.create_task(self._rounds())
 
     async def close(self) -> None:
         """Stop the round in progress (its waiters get ClientClosedError), fail
