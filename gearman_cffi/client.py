@@ -284,27 +284,23 @@ def handle_of(slot: Any) -> str:
     return ffi.string(slot.job_handle).decode("ascii")  # type: ignore[no-any-return]
 
 
-# -- the asyncio driver's narrow contract with the blocking Client (_aio_rounds) ------------
-#: A function name checked (and its C string cached: the asyncio client checks each job's at once).
-checked_function_name = _function_name
+# -- the asyncio driver's narrow contract with the blocking Client (_aio_rounds, aio) ------
+checked_function_name = _function_name  # (cached: the asyncio client checks each job's at once)
 
 
 def submit_steps(client: Client, priority: Priority, function_name: object, workload: object, unique: object
                  ) -> Any:  # fmt: skip
-    """``do_background`` with slices of 0: the slot (:func:`handle_of`) if the
-    first C call finished the job, else the steps that go on with it."""
+    """``do_background``, slices of 0: the slot if one C call did it, else the steps."""
     return client._submit(priority, function_name, workload, unique, 0)
 
 
 def run_steps(client: Client) -> Steps[None]:
-    """``run_tasks()`` as steps that never wait in C (slices of 0): after each
-    yield :func:`waits` says which descriptors to watch before the next step."""
+    """``run_tasks()``, slices of 0: after each yield :func:`waits` says what to watch."""
     return client._core.run_tasks(0)
 
 
 def waits(client: Client) -> tuple[list[tuple[int, int]], float]:
-    """What the run of :func:`run_steps` waits for now: (fd, poll events)
-    pairs and the seconds before a step is due anyway (-1: none)."""
+    """(fd, poll events) pairs the run waits for now, and seconds to its timeout (-1: none)."""
     return client._core.waits()
 
 
@@ -314,6 +310,5 @@ def finished(client: Client) -> int:
 
 
 def asked_for_exceptions(client: Client) -> bool:
-    """False if the next step of a run would first ask gearmand for exceptions
-    (a blocking round trip: the asyncio driver runs that step in a thread)."""
+    """False if the next step would first ask for exceptions (blocking: run it in a thread)."""
     return client._core.asked_for_exceptions()
