@@ -10,8 +10,9 @@
 #                             about 30 more for the two worker runs)
 #   ./ci/bench.sh payloads [--quick]   large payloads, 64 KiB - 16 MiB, against a plain
 #                             socket (bench/payloads.py; its section of docs/benchmarks.md)
-#   ./ci/bench.sh foreground [--quick] foreground `do` round trips and batches of 1,000
-#                             foreground tasks against the raw C worker (bench/foreground.py;
+#   ./ci/bench.sh foreground [--quick] foreground `do` round trips, batches of 1,000
+#                             foreground tasks and 1,000 concurrent `await do` (aio vs
+#                             aiogear) against the raw C worker (bench/foreground.py;
 #                             docs/benchmarks-foreground.md)
 # Other arguments go to bench/run.py (--rounds N, --only do,batch, --out DIR) or
 # bench/payloads.py.
@@ -29,6 +30,8 @@ ensure_apt_packages php-cli php-gearman gcc libc6-dev
 # pygearman: the maintained Python 3 fork of the pure-Python `gearman` client
 # (it installs the `gearman` module).
 "$PY" -m pip install -q --disable-pip-version-check pygearman matplotlib uvloop
+# aiogear (2018, asyncio): the foreground benchmark's asyncio reference, if it still installs.
+"$PY" -m pip install -q --disable-pip-version-check aiogear || echo "aiogear does not install: its row is left out"
 
 mkdir -p bench/c/build
 for src in bench/c/*.c; do

@@ -1,10 +1,10 @@
-"""What the asyncio client asks of its I/O thread: one class per kind of await.
+"""What the asyncio client's rounds carry: one class per kind of await.
 
-Each request adds its tasks to the thread's blocking client with the public
+Each request adds its tasks to the round's blocking client with the public
 ``add_task*`` methods (so the blocking and asyncio clients share one task
-path) and, after the round's run, turns its tasks into a value or an
-exception.  A task the run did not finish is withdrawn (``Task.free()``), so
-it never rides along in a later round.
+path) and, after the round's run (a foreground job: as soon as it is done),
+turns its tasks into a value or an exception.  A task the run did not finish
+is withdrawn (``Task.free()``), so it never rides along in a later round.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from . import errors as _errors
-from ._aio_io import Driver, Request
+from ._aio_rounds import Request
 from ._aio_task import hand_to, settle
-from .errors import ClientClosedError, GearmanError, ReturnCode, error_class
-from .task import JobStatus
+from .errors import GearmanError, ReturnCode, error_class
 from .task import Task as _Task
 
 if TYPE_CHECKING:
     from ._aio_task import Task
+    from .client import Client as Driver
 
 
 def _unfinished(task: _Task, error: BaseException | None) -> BaseException:
@@ -45,7 +45,6 @@ class Submission(Request):
     """``do*`` / ``do*_background``: one task; its handle or result."""
 
     __slots__ = ("foreground", "method", "name", "task", "unique", "workload")
-    has_tasks = True
 
     def __init__(self, future: asyncio.Future[Any], method: str, foreground: bool, name: object, workload: object,
                  unique: object) -> None:  # fmt: skip
@@ -56,6 +55,9 @@ class Submission(Request):
 
     def add(self, driver: Driver) -> None:
         self.task = getattr(driver, self.method)(self.name, self.workload, self.unique)
+
+    def done(self) -> bool:
+        return self.task is not None and not self.task.is_pending
 
     def finish(self, driver: Driver, error: BaseException | None) -> Any:
         task = self.task
@@ -72,12 +74,11 @@ class Submission(Request):
 
 class Batch(Request):
     """``run_tasks()``: the tasks added since the last one.  A finished task's
-    blocking Task is published to its ``aio.Task`` from this thread once the
+    blocking Task is published to its ``aio.Task`` once the
     run is over (nothing writes to it after that); an unfinished one keeps its
     unique so the next ``run_tasks()`` sends it again as the same job."""
 
     __slots__ = ("sent", "tasks")
-    has_tasks = True
 
     def __init__(self, future: asyncio.Future[Any], tasks: list[Task]) -> None:
         super().__init__(future)
@@ -105,22 +106,4 @@ class Batch(Request):
         return None
 
 
-class Status(Request):
-    """``job_status`` / ``job_statuses`` / ``unique_status``: asked after the
-    round's run, on the thread's client (so a handle created in the same round
-    is known)."""
-
-    __slots__ = ("argument", "method")
-    has_tasks = False
-
-    def __init__(self, future: asyncio.Future[Any], method: str, argument: object) -> None:
-        super().__init__(future)
-        self.method, self.argument = method, argument
-
-    def finish(self, driver: Driver, error: BaseException | None) -> JobStatus | list[JobStatus]:
-        if isinstance(error, ClientClosedError):
-            raise error
-        return getattr(driver, self.method)(self.argument)  # type: ignore[no-any-return]
-
-
-__all__ = ["Batch", "Status", "Submission", "work_error"]
+__all__ = ["Batch", "Submission", "work_error"]

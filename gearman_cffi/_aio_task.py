@@ -1,8 +1,8 @@
 """aio.Task: a job added to an asyncio Client, sent by ``await run_tasks()``.
 
 It holds the caller's arguments until a run takes it; once a run finished it,
-the blocking :class:`gearman_cffi.Task` that carried it is published here (by
-the I/O thread, after the run: nothing writes to that Task any more), and the
+the blocking :class:`gearman_cffi.Task` that carried it is published here
+(after the run: nothing writes to that Task any more), and the
 attributes are that Task's.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._aio_io import Driver
 from .errors import ReturnCode
 from .task import Priority
 from .task import Task as _Task
 
 if TYPE_CHECKING:
     from .aio import Client
+    from .client import Client as Driver
 
 
 def _text(value: object) -> str | None:
@@ -43,7 +43,7 @@ class Task:
         self._withdraw = withdraw  # the client's: drops the task from its queue
         self._method, self.priority = method, priority
         self._name, self._workload, self._unique = name, workload, unique
-        self._inner: _Task | None = None  # set (by the I/O thread) once a run finished it
+        self._inner: _Task | None = None  # set once a run finished it
         self._dropped = False
         #: Any Python object the caller attached.
         self.context = context
@@ -95,7 +95,7 @@ class Task:
 
 # -- the aio package's narrow contract with its Task (used by aio.py and _aio_requests.py) --
 def hand_to(task: Task, driver: Driver) -> _Task:
-    """Add ``task`` to the I/O thread's blocking client; returns that client's Task."""
+    """Add ``task`` to a round's blocking client; returns that client's Task."""
     return getattr(driver, task._method)(task._name, task._workload, task._unique)  # type: ignore[no-any-return]
 
 

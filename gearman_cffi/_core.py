@@ -2,8 +2,9 @@
 
 An operation (run the batch, submit one job, ask a status) is a generator that
 does its C calls and yields between wait slices; how one waits for the next
-slice is the driver's business (``_wait.wait`` blocks; an asyncio driver
-runs the same steps in its I/O thread).  Every operation goes through the
+slice is the driver's business (``_wait.wait`` blocks; ``_aio_wait.drive``
+runs the same steps on an event loop with slices of 0, watching what
+:meth:`Core.waits` names).  Every operation goes through the
 :class:`~gearman_cffi._owner.Owner` (lock, fork, close, re-entrancy) and the
 router (which lane, which server next); each is written once.
 """
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import callbacks as _callbacks
 from ._bulk import BulkSubmitting
-from ._lane import IO_WAIT, SUCCESS, Lane
+from ._lane import IO_WAIT, SLICE_MS, SUCCESS, Lane
 from ._libgearman import lib
 from ._owner import Owner
 from ._router import Failover
@@ -130,15 +131,18 @@ class Core(Submitting, BulkSubmitting):
             return [t for lane in self.router.lanes for t in lane.live_pending()]
 
     # -- operations -------------------------------------------------------------------
-    def run_tasks(self) -> Steps[None]:
+    def run_tasks(self, slice_ms: int = SLICE_MS) -> Steps[None]:
         """Send every pending task and wait until the server created each job;
         on failure the tasks not created stay pending (a retry sends them again
-        with the same uniques)."""
+        with the same uniques).  ``slice_ms`` 0: never wait in C; after each
+        yield :meth:`waits` says what to wait for (the asyncio driver)."""
         self.owner.enter()
         try:
+            for lane in self.router.lanes:
+                lane.run.wait_count = 0  # (an interrupted run's capture is stale)
             with _callbacks.reraise_stored():
                 if isinstance(self.router, Spread):  # every lane at once
-                    yield from self.router.run(self.settings, self.owner.check_closing)
+                    yield from self.router.run(self.settings, self.owner.check_closing, slice_ms)
                     return
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
@@ -150,11 +154,11 @@ class Core(Submitting, BulkSubmitting):
                             raise
                         continue
                     try:
-                        rc = lane.start_run()
+                        rc = lane.start_run(slice_ms)
                         while rc == IO_WAIT:
                             yield
                             self.owner.check_closing()
-                            rc = lane.run_slice()
+                            rc = lane.run_slice(slice_ms)
                     except BaseException:  # Ctrl-C, close(): keep the handles already received
                         lane.after_run(SUCCESS, self.settings)
                         raise
@@ -169,6 +173,32 @@ class Core(Submitting, BulkSubmitting):
                             raise
         finally:
             self.owner.leave()
+
+    def waits(self) -> tuple[list[tuple[int, int]], float]:
+        """What a run with slices of 0 waits for after its last yield: the
+        (fd, poll events) pairs and the seconds before the next step is due
+        (the client's timeout; a short retry if a descriptor is unknown; -1:
+        none).  No lock: only the thread driving the run (which holds it) calls this."""
+        fds: list[tuple[int, int]] = []
+        due = -1.0
+        for lane in self.router.lanes:
+            count, pairs, wait_ms = lane.waits()
+            if count < 0:
+                return fds, 0.001
+            fds += pairs
+            if count and wait_ms >= 0 and (due < 0 or wait_ms / 1000 < due):
+                due = wait_ms / 1000
+        return fds, due
+
+    def finished(self) -> int:
+        """Tasks the runs in progress are done with so far (no lock, as for :meth:`waits`)."""
+        return sum(lane.run.created + lane.run.failed for lane in self.router.lanes)
+
+    def asked_for_exceptions(self) -> bool:
+        """False if a run's flush would first ask gearmand for exceptions (a
+        blocking round trip: the asyncio driver does that step in a thread).
+        No lock, as for :meth:`waits`."""
+        return all(lane.asked_for_exceptions() for lane in self.router.lanes if lane.ptr is not None)
 
     def on_task_free(self, body: Callable[[Any], Steps[T]], unique: Any = ...) -> Steps[T]:
         """Run ``body(c_client)`` on a C client with no task in flight; after a

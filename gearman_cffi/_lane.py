@@ -183,12 +183,27 @@ class Lane:
     # -- running --------------------------------------------------------------------
     def start_run(self, slice_ms: int = SLICE_MS) -> int:
         self.run.idle_since_ms = 0
+        self.run.wait_count = 0
         return self.run_slice(slice_ms)
 
     def run_slice(self, slice_ms: int = SLICE_MS) -> int:
         """One slice of ``gearman_client_run_tasks`` on the main C client (0: no
-        wait, only what the sockets allow now)."""
+        wait, only what the sockets allow now; on IO_WAIT ``run.wait_*`` say what
+        libgearman would wait for)."""
         return lib.gearman_cffi_run_tasks(self.ptr, slice_ms, self.run)  # type: ignore[no-any-return]
+
+    def waits(self) -> tuple[int, list[tuple[int, int]], int]:
+        """After a slice of 0 returned IO_WAIT: (count, [(fd, poll events)],
+        ms left before the client's timeout or -1); count -1: unknown, call again soon."""
+        run = self.run
+        count = run.wait_count
+        if count <= 0:
+            return count, [], -1
+        return count, [(run.wait_fd[i], run.wait_events[i]) for i in range(count)], run.wait_ms
+
+    def asked_for_exceptions(self) -> bool:
+        """Has the main C client asked for exceptions (or has it no foreground task)?"""
+        return not self.foreground or int(ffi.cast("uintptr_t", self.ptr)) in self.asked
 
     def all_created(self) -> bool:
         return self.run.created == len(self.pending) and not self.stale

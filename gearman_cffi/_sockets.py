@@ -51,4 +51,12 @@ def _hook_status() -> str:
     return "inactive: " + _REASONS.get(state, f"unknown state {state}")
 
 
+def poll_hook() -> bool:
+    """Is libgearman's poll() redirected (what the asyncio client waits with)?"""
+    return int(lib.gearman_cffi_poll_state()) > 0
+
+
 install()
+#: libgearman's poll() import, for the asyncio client (include/sockets.c): the real
+#: poll() unless a slice of 0 runs in this thread, so it is installed regardless of KEEP_ENV.
+lib.gearman_cffi_poll_install()

@@ -188,7 +188,7 @@ class Spread:
         return left
 
     # -- the batch --------------------------------------------------------------------
-    def run(self, settings: Settings, check_closing: Callable[[], None]) -> Steps[None]:
+    def run(self, settings: Settings, check_closing: Callable[[], None], slice_ms: int = SLICE_MS) -> Steps[None]:
         """Send every pending task on every live lane, together; see the module doc."""
         self.revive_due()
         self._stranded(settings)
@@ -206,7 +206,7 @@ class Spread:
                     self.lost(i, settings, in_doubt=False)
                     active.remove(i)
                     moved = True
-            rcs = yield from self._drive(active, settings, check_closing)
+            rcs = yield from self._drive(active, settings, check_closing, slice_ms)
             for i, rc in zip(active, rcs):
                 error = self._after_run(i, rc, settings)
                 if isinstance(error, DEATH):
@@ -227,20 +227,20 @@ class Spread:
             raise GearmanConnectionError(_COULD_NOT_CONNECT, f"no server could take {left} tasks (they stay "
                                          f"pending; the next server is tried in {wait:.1f} s)")  # fmt: skip
 
-    def _drive(self, active: list[int], settings: Settings, check_closing: Callable[[], None]) -> Steps[list[int]]:
-        lanes = [self.lanes[i] for i in active]
+    def _drive(self, ids: list[int], settings: Settings, check: Callable[[], None], slice_ms: int) -> Steps[list[int]]:
+        lanes = [self.lanes[i] for i in ids]
         try:
             rcs = [lane.start_run(0) for lane in lanes]
             running = [k for k, rc in enumerate(rcs) if rc == IO_WAIT]
             while running:
                 yield
-                check_closing()
-                slice_ms = SLICE_MS if len(running) == 1 else SHARE_MS
+                check()
+                share = 0 if slice_ms == 0 else SLICE_MS if len(running) == 1 else SHARE_MS
                 still = []
                 for k in running:
                     run = lanes[k].run
                     seen = run.created + run.failed
-                    rcs[k] = rc = lanes[k].run_slice(slice_ms)
+                    rcs[k] = rc = lanes[k].run_slice(share)
                     if rc == IO_WAIT:
                         still.append(k)
                         if run.created + run.failed != seen:  # progress read without a wait: not idle
@@ -248,7 +248,7 @@ class Spread:
                 running = still
             return rcs
         except BaseException:  # Ctrl-C, close(): keep the handles already received
-            for i in active:
+            for i in ids:
                 self._after_run(i, SUCCESS, settings)
             raise
 

@@ -95,7 +95,7 @@ class Submitting(CoreParts):
 
     def submit(
         self, client: Client, slot: Any, priority: Priority, name: bytes, name_c: Any, unique_c: Any, buffer: Any,
-        size: int, foreground: bool = False,
+        size: int, foreground: bool = False, slice_ms: int = SLICE_MS,
     ) -> Any:
         """One job run to the end on a task-free C client (created, or for a
         foreground slot completed or failed).  The first slice runs now: the
@@ -105,18 +105,20 @@ class Submitting(CoreParts):
         An interrupted background submission is kept as a pending Task of the
         client, so the job the server may have created is not lost (the next
         ``run_tasks()`` collects it); an interrupted foreground one drops its C
-        client (the job goes on without a listener; its unique lets a retry join it)."""
+        client (the job goes on without a listener; its unique lets a retry join it).
+        ``slice_ms`` 0: no C call waits (the asyncio driver; see ``Core.waits``)."""
         self.owner.enter()
         try:
             router = self.router
             if foreground:  # a round trip to a worker: no fast path needed (``slot`` is a foreground one)
-                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size)
+                steps = self._go_on(None, None, None, client, slot, priority, name, name_c, unique_c, buffer, size,
+                                    slice_ms)  # fmt: skip
                 next(steps)
                 return steps
             lane = router.lane if router.single else router.lane_for_unique(unique_c)  # by the unique, or in turn
             target = lane.task_free(self.settings)
             rc = lib.gearman_cffi_submit(target, priority, False, name_c, unique_c, buffer, size, slot,
-                                         lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+                                         lane.uniques, slice_ms, lane.run)  # fmt: skip
         except BaseException:
             self.owner.leave()
             raise
@@ -125,13 +127,13 @@ class Submitting(CoreParts):
                 router.remember(lane, [slot])  # for job_status: which server made the handle
             self.owner.leave()
             return slot
-        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size)
+        steps = self._go_on(rc, lane, target, client, slot, priority, name, name_c, unique_c, buffer, size, slice_ms)
         next(steps)  # to its first yield: from now on its clean-up runs however it ends
         return steps
 
     def _go_on(
         self, rc: int | None, lane: Lane | None, target: Any, client: Client, slot: Any, priority: Priority,
-        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int,
+        name: bytes, name_c: Any, unique_c: Any, buffer: Any, size: int, slice_ms: int = SLICE_MS,
     ) -> Steps[Any]:
         """The rest of :meth:`submit` (lock held; released when this ends);
         ``rc`` None: no attempt made yet."""
@@ -151,7 +153,7 @@ class Submitting(CoreParts):
                                 raise
                             continue
                     rc = lib.gearman_cffi_submit(target, priority, foreground, name_c, unique_c, buffer, size,
-                                                 slot, lane.uniques, SLICE_MS, lane.run)  # fmt: skip
+                                                 slot, lane.uniques, slice_ms, lane.run)  # fmt: skip
                 assert lane is not None
                 run = lane.run
                 try:
@@ -161,7 +163,7 @@ class Submitting(CoreParts):
                     while rc == IO_WAIT:
                         yield
                         self.owner.check_closing()
-                        rc = lib.gearman_cffi_run_tasks(target, SLICE_MS, run)
+                        rc = lib.gearman_cffi_run_tasks(target, slice_ms, run)
                 except BaseException:
                     if run.idle_since_ms != 0:
                         if foreground:

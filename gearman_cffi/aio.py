@@ -1,10 +1,13 @@
 """asyncio: ``gearman_cffi.aio.Client``, awaitable jobs batched on the wire.
 
 The same methods as :class:`gearman_cffi.Client`; those that wait are
-coroutines.  No libgearman call waits on the event loop's thread: each client
-has an I/O thread (a second one, made on first use, for foreground jobs, whose
-runs last as long as the workers take) that owns a blocking Client and sends
-everything awaited since its last round as one batch.  See docs/aio.md.
+coroutines.  No libgearman call waits on the event loop's thread: the core's
+steps run on the loop with slices of 0, and the loop watches the descriptors
+libgearman would have polled (``_aio_wait``).  Everything awaited since the
+last round goes out as one batch, one run (``_aio_rounds``); foreground jobs
+have their own rounds and C clients, so a slow worker never delays a
+background submission.  Status queries run in the loop's default executor.
+See docs/aio.md.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import _arguments as arg
-from ._aio_io import Driver, IOThread, Request
-from ._aio_requests import Batch, Status, Submission
+from ._aio_requests import Batch, Submission
+from ._aio_rounds import Request, Rounds
 from ._aio_task import Task, is_finished, set_dropped
-from ._owner import Forks
+from ._arguments import cached_name as checked_function_name
+from .client import Client as _Blocking
 from .errors import ClientClosedError
 from .task import JobStatus, Priority
 
@@ -28,16 +32,11 @@ _METHODS = {(p, fg): f"add_task{_SUFFIX[p]}{'' if fg else '_background'}" for p 
 
 def _check(function_name: object, workload: object, unique: object) -> None:
     """Bad input raises here, in the caller's coroutine, before anything is queued."""
-    arg.function_name(function_name)
+    checked_function_name(function_name)
     if type(workload) is not bytes:
         arg.workload(workload)
     if unique is not None:
         arg.unique(unique)
-
-
-
-
-
 
 class Client:
     """An asyncio Gearman client (see the module's docstring)."""
@@ -47,32 +46,24 @@ class Client:
         if not isinstance(spread, bool):
             raise TypeError(f"spread must be a bool, not {type(spread).__name__}")
         options: dict[str, Any] = {"timeout": timeout, "spread": spread}
-        arg.servers(servers)  # bad arguments raise here; the blocking clients are made in the I/O
-        arg.timeout_ms(timeout)  # threads (making one may talk to the server: never on the loop)
+        arg.servers(servers)  # bad arguments raise here; the blocking clients (no network until
+        arg.timeout_ms(timeout)  # their first run) are made on first use
         self._servers, self._options = servers, options
-        self._threads: dict[str, IOThread] = {}
+
+        def make() -> _Blocking:  # (not a method: the rounds must not keep this client alive)
+            return _Blocking(servers, **options)
+
+        #: background jobs, foreground jobs, status queries: each its own blocking client and C clients
+        self._rounds = {"bg": Rounds(make, False), "fg": Rounds(make, True)}
+        self._make = make
+        self._status_client: _Blocking | None = None
         self._pending: list[Task] = []
         self._closed = False
 
-    # -- the I/O threads ------------------------------------------------------------
-    def _io(self, kind: str) -> IOThread:
-        thread = self._threads.get(kind)
-        if thread is None or thread.generation != Forks.generation:
-            if self._closed:
-                raise ClientClosedError()
-            # In a forked child the parent's thread is gone; its blocking client
-            # drops (never frees) the parent's C clients on first use.
-            driver = None if thread is None else thread.driver
-            servers, options = self._servers, self._options  # not self: the thread must not keep the client alive
-
-            def make() -> Driver:
-                return driver or Driver(servers, **options)
-
-            thread = self._threads[kind] = IOThread(make, f"gearman_cffi.aio {kind}")
-        return thread
-
     def _send(self, kind: str, request: Request) -> asyncio.Future[Any]:
-        self._io(kind).put(request)
+        if self._closed:
+            raise ClientClosedError()
+        self._rounds[kind].put(request)
         return request.future
 
     # -- one job ----------------------------------------------------------------------
@@ -103,6 +94,8 @@ class Client:
     def _submit(self, priority: Priority, foreground: bool, function_name: object, workload: object,
                 unique: object) -> asyncio.Future[Any]:  # fmt: skip
         _check(function_name, workload, unique)
+        if not foreground and self._rounds["bg"].idle() and not self._closed:
+            return self._rounds["bg"].alone(priority, function_name, workload, unique)  # type: ignore[return-value]
         method = _method(priority, foreground)
         future = asyncio.get_running_loop().create_future()
         return self._send("fg" if foreground else "bg",
@@ -203,27 +196,26 @@ class Client:
         arg.text(unique, "unique", arg.MAX_UNIQUE)
         return await self._status("unique_status", unique)  # type: ignore[no-any-return]
 
-    def _status(self, method: str, argument: object) -> asyncio.Future[Any]:
-        return self._send("bg", Status(asyncio.get_running_loop().create_future(), method, argument))
+    async def _status(self, method: str, argument: object) -> Any:
+        """A blocking status query in the loop's default executor (a few per
+        second at most, and a throwaway C client each with several servers)."""
+        if self._closed:
+            raise ClientClosedError()
+        if self._status_client is None:
+            self._status_client = self._make()
+        call = getattr(self._status_client, method)
+        return await asyncio.get_running_loop().run_in_executor(None, call, argument)
 
     # -- lifetime ---------------------------------------------------------------------------
     async def close(self) -> None:
-        """Stop the I/O threads and free their C clients (see docs/aio.md for
-        what happens to work not finished).  Idempotent."""
+        """Stop the rounds in progress and free every C client (see
+        docs/aio.md for what happens to work not finished).  Idempotent."""
         self._shut()
-        loop = asyncio.get_running_loop()
-        waits, threads = [], [t for t in self._threads.values() if t.generation == Forks.generation]
-        for thread in self._threads.values():
-            if thread.generation != Forks.generation and thread.driver is not None:  # the parent's, in a child:
-                thread.driver.close()  # no thread to stop; this drops, never frees, the parent's C clients
-        for thread in threads:
-            exited: asyncio.Future[None] = loop.create_future()
-            if thread.close_soon(exited):
-                waits.append(exited)
-        if waits:
-            await asyncio.gather(*waits)
-        for thread in threads:
-            thread.thread.join()
+        for rounds in self._rounds.values():
+            await rounds.close()
+        status, self._status_client = self._status_client, None
+        if status is not None:  # a query still running in the executor stops at its next slice
+            await asyncio.get_running_loop().run_in_executor(None, status.close)
 
     def _shut(self) -> None:
         """Mark closed and drop the tasks never handed to a run."""
@@ -235,8 +227,11 @@ class Client:
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             self._shut()
-            for thread in self._threads.values():
-                thread.close_soon()
+            for rounds in self._rounds.values():
+                if rounds.runner is None:  # (a round in progress keeps its rounds, not this client, alive)
+                    rounds.drop()
+            if self._status_client is not None:
+                self._status_client.close()
 
     async def __aenter__(self) -> Client:
         return self

@@ -288,3 +288,9 @@ class Client(ClientSettings):
         core = self._core
         state = "closed" if core.closed else f"{len(core.pending())} pending"
         return f"<gearman_cffi.Client {state}>"
+
+
+def core_of(client: Client) -> Core:
+    """The Client's core, for the asyncio driver (``_aio_rounds``), which runs
+    the same steps with slices of 0 on the event loop."""
+    return client._core

@@ -40,11 +40,21 @@ typedef struct {
   uint64_t counter;
 } gearman_cffi_uniques;
 
-/* The state of one (possibly resumed) gearman_cffi_run_tasks. */
+/* The state of one (possibly resumed) gearman_cffi_run_tasks.  A slice of 0
+   never waits: when libgearman would wait, the poll hook (include/sockets.c)
+   captures what it would wait on into wait_*, and the call returns
+   GEARMAN_IO_WAIT at once (an event loop watches those descriptors, then
+   calls again).  wait_count: descriptors captured; 0 after any other return;
+   -1: unknown (no hook, or still busy): call again soon. */
+#define GEARMAN_CFFI_WAIT_MAX 8
 typedef struct {
   int64_t idle_since_ms; /* 0 starts a new run (and zeroes the counts) */
   uint32_t created;      /* tasks released with a job handle */
   uint32_t failed;       /* tasks released without one */
+  int wait_count;
+  int wait_fd[8];        /* GEARMAN_CFFI_WAIT_MAX */
+  short wait_events[8];  /* POLLIN / POLLOUT, as libgearman asked */
+  int wait_ms;           /* ms left before the client's timeout (-1: none) */
 } gearman_cffi_run;
 
 /* Add slots[0..count) in order; returns how many were added (on a failure,

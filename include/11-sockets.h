@@ -19,5 +19,10 @@
 #define GEARMAN_CFFI_SOCKETS_PROTECT -4      /* mprotect refused to open the GOT page */
 #define GEARMAN_CFFI_SOCKETS_STATIC -5       /* libgearman is linked into this module */
 int gearman_cffi_sockets_install(void);
+/* The same redirection for libgearman's import of poll(), used by the asyncio
+   client (gearman_cffi_run_tasks with a slice of 0): see include/sockets.c.
+   Same return values; off (the real poll) for every other call. */
+int gearman_cffi_poll_install(void);
+int gearman_cffi_poll_state(void);
 int gearman_cffi_sockets_state(void);
 unsigned long gearman_cffi_sockets_skipped(void);

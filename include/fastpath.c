@@ -222,42 +222,69 @@ size_t gearman_cffi_add_tasks(gearman_client_st *client, gearman_cffi_slot **slo
   return count;
 }
 
+/* The poll hook's switch (include/sockets.c, compiled after this file). */
+static void gearman_cffi_poll_capture(int *count, int *fd, short *events, int max);
+
 /* gearman_client_run_tasks, waiting at most slice_ms before returning
    GEARMAN_IO_WAIT ("call again": Python handles signals in between).  Non-blocking
    mode plus gearman_client_wait with a short timeout: libgearman retries poll()
    on EINTR, so one blocking run_tasks never returns for a signal.  The client's
-   own timeout bounds the time without network activity, across calls. */
+   own timeout bounds the time without network activity, across calls.
+   slice_ms 0: never wait; libgearman's poll() becomes a poll(0) whose
+   descriptors are captured into run->wait_* when none is ready (see 10-fastpath.h). */
 gearman_return_t gearman_cffi_run_tasks(gearman_client_st *client, int slice_ms, gearman_cffi_run *run)
 {
   int timeout_ms = gearman_client_timeout(client);
   int64_t now = gearman_cffi_now_ms();
   int64_t slice_end = now + slice_ms;
+  bool capture = slice_ms == 0;
   gearman_return_t rc;
   if (run->idle_since_ms == 0) {
     run->idle_since_ms = now;
     run->created = run->failed = 0;
   }
+  run->wait_count = 0;
   gearman_cffi_current_run = run;
   gearman_client_set_task_context_free_fn(client, gearman_cffi_released);
   gearman_client_add_options(client, (gearman_client_options_t)(GEARMAN_CLIENT_NON_BLOCKING | GEARMAN_CLIENT_FREE_TASKS));
-  for (;;) {
+  for (int turns = 0;; turns++) {
     rc = gearman_client_run_tasks(client);
     if (rc != GEARMAN_IO_WAIT)
       break;
     now = gearman_cffi_now_ms();
-    if (now >= slice_end)
+    if (capture ? turns >= 64 : now >= slice_end) {
+      run->wait_count = capture ? -1 : 0; /* (capture: ready again and again: call again soon) */
       break; /* GEARMAN_IO_WAIT: call again */
-    int64_t wait_ms = slice_end - now;
-    if (timeout_ms >= 0 && timeout_ms - (now - run->idle_since_ms) < wait_ms)
+    }
+    int64_t wait_ms = capture ? 1 : slice_end - now; /* capture: poll() must be called (timeout 0 skips it) */
+    if (!capture && timeout_ms >= 0 && timeout_ms - (now - run->idle_since_ms) < wait_ms)
       wait_ms = timeout_ms - (now - run->idle_since_ms);
     gearman_client_set_timeout(client, wait_ms < 1 ? 1 : (int)wait_ms);
+    if (capture) {
+      run->wait_count = -1;  /* stays -1 if no hook sees the poll() */
+      gearman_cffi_poll_capture(&run->wait_count, run->wait_fd, run->wait_events, GEARMAN_CFFI_WAIT_MAX);
+    }
     rc = gearman_client_wait(client);
+    if (capture)
+      gearman_cffi_poll_capture(NULL, NULL, NULL, 0);
     gearman_client_set_timeout(client, timeout_ms);
     if (rc == GEARMAN_SUCCESS) {
       run->idle_since_ms = gearman_cffi_now_ms();
-    } else if (rc != GEARMAN_TIMEOUT) {
+      run->wait_count = 0;
+      continue;
+    }
+    if (rc != GEARMAN_TIMEOUT) {
+      run->wait_count = 0;
       break;
-    } else if (timeout_ms >= 0 && gearman_cffi_now_ms() - run->idle_since_ms >= timeout_ms) {
+    }
+    now = gearman_cffi_now_ms();
+    if (timeout_ms >= 0 && now - run->idle_since_ms >= timeout_ms) {
+      run->wait_count = 0;
+      break;
+    }
+    if (capture) {
+      run->wait_ms = timeout_ms < 0 ? -1 : (int)(timeout_ms - (now - run->idle_since_ms));
+      rc = GEARMAN_IO_WAIT;
       break;
     }
   }

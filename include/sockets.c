@@ -26,11 +26,33 @@
 #include <sys/socket.h>
 
 static int gearman_cffi_sockets_result;
+static int gearman_cffi_poll_result;
+
+/* Where the poll hook copies what libgearman would wait for, in this thread
+   (NULL: the hook is the real poll()); see gearman_cffi_poll below. */
+static __thread int *gearman_cffi_capture_count;
+static __thread int *gearman_cffi_capture_fd;
+static __thread short *gearman_cffi_capture_events;
+static __thread int gearman_cffi_capture_max;
+
+/* Turn capturing on (count != NULL: up to max descriptors) or off, in this thread. */
+static __attribute__((unused)) void gearman_cffi_poll_capture(int *count, int *fd, short *events, int max)
+{
+  gearman_cffi_capture_fd = fd;
+  gearman_cffi_capture_events = events;
+  gearman_cffi_capture_max = max;
+  gearman_cffi_capture_count = count;
+}
 static unsigned long gearman_cffi_sockets_dropped;
 
 int gearman_cffi_sockets_state(void)
 {
   return gearman_cffi_sockets_result;
+}
+
+int gearman_cffi_poll_state(void)
+{
+  return gearman_cffi_poll_result;
 }
 
 unsigned long gearman_cffi_sockets_skipped(void)
@@ -41,6 +63,7 @@ unsigned long gearman_cffi_sockets_skipped(void)
 #if defined(__linux__) && defined(__ELF__) && (defined(__x86_64__) || defined(__aarch64__) || defined(__i386__))
 #include <elf.h>
 #include <link.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -72,10 +95,37 @@ static int gearman_cffi_setsockopt(int fd, int level, int name, const void *valu
   return setsockopt(fd, level, name, value, length);
 }
 
+/* The poll hook: libgearman's every wait is one poll() in gearman_wait()
+   (libgearman/universal.cc), which returns GEARMAN_TIMEOUT when poll() returns
+   0, leaving the run resumable.  While gearman_cffi_run_tasks runs a slice of
+   0 in this thread (gearman_cffi_poll_capture), the wrapper polls without
+   waiting and, if nothing is ready, copies the descriptors and events asked
+   for into the run and returns 0: the event loop waits for them instead.
+   (A count over the maximum is left alone: the caller's "unknown".)
+   Otherwise (any other thread or call, the blocking Client, the worker) it is
+   the real poll(). */
+static int gearman_cffi_poll(struct pollfd *fds, nfds_t count, int timeout)
+{
+  int *captured = gearman_cffi_capture_count;
+  if (captured == NULL)
+    return poll(fds, count, timeout);
+  int ready = poll(fds, count, 0);
+  if (ready != 0 || count > (nfds_t)gearman_cffi_capture_max)
+    return ready;
+  for (nfds_t i = 0; i < count; i++) {
+    gearman_cffi_capture_fd[i] = fds[i].fd;
+    gearman_cffi_capture_events[i] = fds[i].events;
+  }
+  *captured = (int)count;
+  return 0;
+}
+
 /* What one dl_iterate_phdr pass looks for and finds. */
 typedef struct {
   uintptr_t inside;   /* an address in libgearman's code */
   uintptr_t own;      /* an address in this module's code */
+  const char *symbol; /* the import to redirect */
+  uintptr_t wrapper;  /* to this function */
   int found;          /* libgearman's object was seen */
   int result;         /* slots redirected, or a GEARMAN_CFFI_SOCKETS_* code */
 } gearman_cffi_search;
@@ -99,20 +149,20 @@ static uintptr_t gearman_cffi_dyn_addr(const struct dl_phdr_info *info, uintptr_
 
 /* Point one GOT slot at the wrapper; under RELRO (the pages ld.so made
    read-only after relocating) open the page for the write and close it again. */
-static int gearman_cffi_patch(uintptr_t slot, uintptr_t relro_start, uintptr_t relro_end)
+static int gearman_cffi_patch(uintptr_t slot, uintptr_t wrapper, uintptr_t relro_start, uintptr_t relro_end)
 {
   uintptr_t page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
   uintptr_t page = slot & ~(page_size - 1);
   int protected_page = slot >= relro_start && slot < relro_end;
   if (protected_page && mprotect((void *)page, page_size, PROT_READ | PROT_WRITE) != 0)
     return GEARMAN_CFFI_SOCKETS_PROTECT;
-  __atomic_store_n((uintptr_t *)slot, (uintptr_t)&gearman_cffi_setsockopt, __ATOMIC_SEQ_CST);
+  __atomic_store_n((uintptr_t *)slot, wrapper, __ATOMIC_SEQ_CST);
   if (protected_page)
     mprotect((void *)page, page_size, PROT_READ);
   return 1;
 }
 
-static int gearman_cffi_redirect(const struct dl_phdr_info *info)
+static int gearman_cffi_redirect(const struct dl_phdr_info *info, const char *symbol, uintptr_t wrapper)
 {
   const ElfW(Dyn) *dynamic = NULL;
   uintptr_t relro_start = 0, relro_end = 0;
@@ -165,9 +215,9 @@ static int gearman_cffi_redirect(const struct dl_phdr_info *info)
       if (type != GEARMAN_CFFI_R_JUMP_SLOT && type != GEARMAN_CFFI_R_GLOB_DAT)
         continue;
       size_t name = symbols[GEARMAN_CFFI_R_SYM(r->r_info)].st_name;
-      if (name >= names_size || strcmp(names + name, "setsockopt") != 0)
+      if (name >= names_size || strcmp(names + name, symbol) != 0)
         continue;
-      int rc = gearman_cffi_patch(info->dlpi_addr + r->r_offset, relro_start, relro_end);
+      int rc = gearman_cffi_patch(info->dlpi_addr + r->r_offset, wrapper, relro_start, relro_end);
       if (rc < 0)
         return patched > 0 ? patched : rc;
       patched++;
@@ -186,7 +236,7 @@ static int gearman_cffi_visit(struct dl_phdr_info *info, size_t size, void *data
   if (gearman_cffi_holds(info, search->own))
     search->result = GEARMAN_CFFI_SOCKETS_STATIC;  /* its calls are ours: leave them */
   else
-    search->result = gearman_cffi_redirect(info);
+    search->result = gearman_cffi_redirect(info, search->symbol, search->wrapper);
   return 1;
 }
 
@@ -194,11 +244,22 @@ int gearman_cffi_sockets_install(void)
 {
   if (gearman_cffi_sockets_result != 0)
     return gearman_cffi_sockets_result;
-  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, (uintptr_t)&gearman_cffi_setsockopt, 0,
-                                GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
+  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, (uintptr_t)&gearman_cffi_setsockopt, "setsockopt",
+                                (uintptr_t)&gearman_cffi_setsockopt, 0, GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
   dl_iterate_phdr(gearman_cffi_visit, &search);
   gearman_cffi_sockets_result = search.result;
   return gearman_cffi_sockets_result;
+}
+
+int gearman_cffi_poll_install(void)
+{
+  if (gearman_cffi_poll_result != 0)
+    return gearman_cffi_poll_result;
+  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, (uintptr_t)&gearman_cffi_poll, "poll",
+                                (uintptr_t)&gearman_cffi_poll, 0, GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
+  dl_iterate_phdr(gearman_cffi_visit, &search);
+  gearman_cffi_poll_result = search.result;
+  return gearman_cffi_poll_result;
 }
 
 #else  /* not ELF on a known architecture (macOS, ...): libgearman keeps its buffers */
@@ -207,6 +268,12 @@ int gearman_cffi_sockets_install(void)
 {
   gearman_cffi_sockets_result = GEARMAN_CFFI_SOCKETS_UNSUPPORTED;
   return gearman_cffi_sockets_result;
+}
+
+int gearman_cffi_poll_install(void)
+{
+  gearman_cffi_poll_result = GEARMAN_CFFI_SOCKETS_UNSUPPORTED;
+  return gearman_cffi_poll_result;
 }
 
 #endif

@@ -56,6 +56,11 @@ def test_hook_redirects_the_import(tmp_path: Path, target: str, layout: str) -> 
     assert r["skipped"] == 2 and r["sndbuf"] != PINNED and r["rcvbuf"] != PINNED
     assert r["nodelay"] == 1  # other options still pass through
     assert r["own_sndbuf"] == PINNED  # the program's own setsockopt is untouched
+    # the poll hook (the asyncio client's wake-up path) on the same layouts: off, the real poll()
+    # (an unconnected socket reports POLLHUP at once); on, a poll with nothing ready (a quiet
+    # socketpair) returns 0 at once with the descriptor and events captured
+    assert r["poll_state"] == 1 and r["real"] == 1
+    assert r["captured"] == 0 and r["count"] == 1 and r["fd_ok"] == 1 and r["events"] == 1  # POLLIN
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -25,7 +25,7 @@ async def submit(host: str, port: int, mode: str, jobs: int, payload: bytes, pri
     suffix = "" if priority == "normal" else "_" + priority
     async with aio.Client([(host, port)]) as client:
         do = getattr(client, f"do{suffix}_background")
-        await do("bench", b"x")  # connect (and start the I/O thread) before the clock starts
+        await do("bench", b"x")  # connect before the clock starts
         await client.job_status("H:warm:0")
         start, cpu_start = time.perf_counter(), time.process_time()
         if mode == "do":

@@ -3,9 +3,17 @@
    opens a socket the way libgearman's set_socket_options does. */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 void *gearman_client_create(void *client) { return client; }
+
+/* A wait the way libgearman's gearman_wait makes it: one poll() on its socket. */
+int fakegear_wait(int fd, int timeout)
+{
+  struct pollfd pfd = {fd, POLLIN, 0};
+  return poll(&pfd, 1, timeout);
+}
 
 int fakegear_open(void)
 {

@@ -9,6 +9,7 @@
 
 void *gearman_client_create(void *client);
 int fakegear_open(void);
+int fakegear_wait(int fd, int timeout);
 
 #include "11-sockets.h"
 #include "sockets.c"
@@ -29,10 +30,21 @@ int main(void)
   int theirs = fakegear_open();
   int mine = socket(AF_INET, SOCK_STREAM, 0), size = 32768;
   setsockopt(mine, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  /* the poll hook: off, the real poll (an unconnected socket: POLLHUP at once); on, captured */
+  int poll_state = gearman_cffi_poll_install();
+  int real = fakegear_wait(theirs, 1000);
+  int count = -1, fd[8] = {0}, pair[2] = {-1, -1};
+  short events[8] = {0};
+  socketpair(AF_UNIX, SOCK_STREAM, 0, pair);  /* nothing to read: not ready */
+  gearman_cffi_poll_capture(&count, fd, events, 8);
+  int captured = fakegear_wait(pair[0], 1000);
+  gearman_cffi_poll_capture(NULL, NULL, NULL, 0);
   printf("{\"state\": %d, \"again\": %d, \"skipped\": %lu, \"before_sndbuf\": %d, \"sndbuf\": %d, \"rcvbuf\": %d, "
-         "\"nodelay\": %d, \"own_sndbuf\": %d}\n",
+         "\"nodelay\": %d, \"own_sndbuf\": %d, \"poll_state\": %d, \"real\": %d, \"captured\": %d, "
+         "\"count\": %d, \"fd_ok\": %d, \"events\": %d}\n",
          state, again, gearman_cffi_sockets_skipped(), option(before, SOL_SOCKET, SO_SNDBUF),
          option(theirs, SOL_SOCKET, SO_SNDBUF), option(theirs, SOL_SOCKET, SO_RCVBUF),
-         option(theirs, IPPROTO_TCP, TCP_NODELAY), option(mine, SOL_SOCKET, SO_SNDBUF));
+         option(theirs, IPPROTO_TCP, TCP_NODELAY), option(mine, SOL_SOCKET, SO_SNDBUF),
+         poll_state, real, captured, count, fd[0] == pair[0], events[0]);
   return 0;
 }
