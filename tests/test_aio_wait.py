@@ -13,8 +13,8 @@ import pytest
 from gearmand import Gearmand, SilentServer
 
 from gearman_cffi import Client, _sockets
-from gearman_cffi import client as blocking
 from gearman_cffi._aio_wait import POLLIN, drive
+from gearman_cffi.client import core_of
 
 pytestmark = pytest.mark.skipif(not _sockets.poll_hook(), reason="no poll hook on this platform")
 
@@ -28,11 +28,11 @@ def peer_port(fd: int) -> int:
 def test_a_step_yields_the_descriptor_libgearman_would_poll(silent_server: SilentServer) -> None:
     with Client(silent_server.address, timeout=2) as c:
         c.add_task_background("f", b"x")
-        steps = blocking.run_steps(c)
+        steps = core_of(c).run_tasks(0)
         started = time.perf_counter()
         for _ in range(20):  # connect, send: each step returns at once, then JOB_CREATED never comes
             next(steps)
-            fds, due = blocking.waits(c)
+            fds, due = core_of(c).waits()
             if fds and fds[0][1] & POLLIN:
                 break
         assert time.perf_counter() - started < 0.5  # no step waited (the client's timeout is 2 s)
@@ -46,12 +46,12 @@ def test_drive_runs_a_batch_and_the_timeout_still_applies(gearmand_module: Gearm
     async def main() -> BaseException:
         with Client(gearmand_module.address, timeout=5) as c:
             tasks = [c.add_task_background(fn, b"%d" % i) for i in range(50)]
-            await drive(blocking.run_steps(c), lambda: blocking.waits(c))
+            await drive(core_of(c).run_tasks(0), lambda: core_of(c).waits())
             assert all(t.job_handle for t in tasks)
         with Client(silent_server.address, timeout=0.3) as c:
             c.add_task_background("f", b"x")
             try:
-                await drive(blocking.run_steps(c), lambda: blocking.waits(c))
+                await drive(core_of(c).run_tasks(0), lambda: core_of(c).waits())
             except BaseException as error:
                 return error
         raise AssertionError("a silent server answered")
