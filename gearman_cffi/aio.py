@@ -13,6 +13,7 @@ See docs/aio.md.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -181,6 +182,19 @@ class Client:
                 set_dropped(task, False)
             self._pending[:0] = again
 
+    async def do_background_many(self, function_name: arg.Text, workloads: Iterable[arg.Workload], *,
+                                 uniques: Iterable[arg.Text] | None = None, priority: Priority = Priority.NORMAL
+                                 ) -> list[str]:  # fmt: skip
+        """:meth:`gearman_cffi.Client.do_background_many`: many jobs for one
+        function in one call, run in the loop's default executor (it is one
+        call, not one coroutine per job; the loop never waits)."""
+        checked_function_name(function_name)
+        single = isinstance(workloads, (str, bytes, bytearray, memoryview))  # (refused by the call itself)
+        items = workloads if single else list(workloads)  # a generator is read here, in the caller's coroutine
+        kept = None if uniques is None else list(uniques)
+        call = functools.partial(_Blocking.do_background_many, uniques=kept, priority=priority)
+        return await self._in_executor(call, function_name, items)  # type: ignore[no-any-return]
+
     # -- status -----------------------------------------------------------------------------
     async def job_status(self, job_handle: arg.Text) -> JobStatus:
         arg.job_handle(job_handle)
@@ -199,12 +213,16 @@ class Client:
     async def _status(self, method: str, argument: object) -> Any:
         """A blocking status query in the loop's default executor (a few per
         second at most, and a throwaway C client each with several servers)."""
+        return await self._in_executor(getattr(_Blocking, method), argument)
+
+    async def _in_executor(self, call: Any, *args: Any) -> Any:
+        """``call(blocking client, *args)`` in the loop's default executor, on
+        this client's third blocking client (``close()`` stops it at its next slice)."""
         if self._closed:
             raise ClientClosedError()
         if self._status_client is None:
             self._status_client = self._make()
-        call = getattr(self._status_client, method)
-        return await asyncio.get_running_loop().run_in_executor(None, call, argument)
+        return await asyncio.get_running_loop().run_in_executor(None, call, self._status_client, *args)
 
     # -- lifetime ---------------------------------------------------------------------------
     async def close(self) -> None:

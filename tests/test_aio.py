@@ -16,7 +16,7 @@ from gearmand import Gearmand, SilentServer, free_port
 from peers import gearadmin, priority_status, run_python
 
 import gearman_cffi
-from gearman_cffi import aio
+from gearman_cffi import Priority, aio
 
 T = TypeVar("T")
 
@@ -222,6 +222,24 @@ def test_batches_and_status(run: Any, gearmand_module: Gearmand, fn: str) -> Non
 
     run(main())
     assert sorted(gearmand_module.drain(fn, 5)) == [b"t%d" % i for i in range(5)]
+
+
+def test_do_background_many(run: Any, gearmand_module: Gearmand, fn: str) -> None:
+    async def main() -> list[str]:
+        async with aio.Client(gearmand_module.address, timeout=10) as c:
+            with pytest.raises(TypeError, match="not one bytes"):
+                await c.do_background_many(fn, b"one bytes object")
+            with pytest.raises(ValueError):
+                await c.do_background_many(fn, [b"a"], uniques=["a", "b"])
+            beat = asyncio.create_task(asyncio.sleep(0))  # the loop goes on meanwhile
+            handles = await c.do_background_many(fn, (b"m%d" % i for i in range(100)), priority=Priority.LOW)
+            assert beat.done()
+            return handles
+
+    handles = run(main())
+    assert len(set(handles)) == 100
+    assert priority_status(gearmand_module, fn) == (0, 0, 100)
+    assert gearmand_module.drain(fn, 100) == [b"m%d" % i for i in range(100)]
 
 
 def test_close_leaves_no_thread_or_connection(run: Any, gearmand: Gearmand, fn: str) -> None:
