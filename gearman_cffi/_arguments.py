@@ -157,9 +157,10 @@ def uniques(values: object, count: int) -> Any:
             joined = b""  # a lone surrogate: named below
         if joined and lib.gearman_cffi_bulk_uniques(joined, len(joined), count, MAX_UNIQUE, records) == count:
             return records
+    record = lib.GEARMAN_MAX_UNIQUE_SIZE
     for i, value in enumerate(items):  # the slow way: checks each, raises for the first bad one
-        data = text(value, "unique", MAX_UNIQUE)
-        ffi.memmove(records + lib.GEARMAN_MAX_UNIQUE_SIZE * i, data, len(data))
+        data = text(value, "unique", MAX_UNIQUE)  # (each record whole: C may have cut up a bad join)
+        ffi.memmove(records + record * i, data.ljust(record, b"\0"), record)
     return records
 
 

@@ -86,7 +86,7 @@ class BulkSubmitting(CoreParts):
 
     def _run_chunk(self, lane: Lane, target: Any, slots: Any, count: int) -> int:
         """Add the chunk's jobs not created yet and run the first slice."""
-        lib.gearman_cffi_bulk_add(target, slots, 0, count, lane.uniques, lane.ret)
+        lib.gearman_cffi_bulk_add(target, slots, count, lane.uniques, lane.ret)
         if lane.ret[0] != SUCCESS:
             raise error_from(lane.ret[0], target)
         lane.run.idle_since_ms = 0
@@ -102,5 +102,5 @@ class _Reader:
 
     def __call__(self, slots: Any, count: int) -> tuple[list[str], int]:
         """Each slot's handle ("" if not created), and the first missing one's code."""
-        size = lib.gearman_cffi_bulk_handles(slots, 0, count, self.out, self.missing, self.code)
+        size = lib.gearman_cffi_bulk_handles(slots, count, self.out, self.missing, self.code)
         return ffi.unpack(self.out, size).decode("ascii").split("\n")[:-1], self.code[0]

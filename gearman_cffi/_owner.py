@@ -44,7 +44,7 @@ class _CallbackFrames(threading.local):
 
 _frames = _CallbackFrames()
 #: callback frames running in all threads: while 0, ``enter`` skips the thread-local look-up
-running_callbacks = 0
+_running = 0
 _running_lock = threading.Lock()
 
 
@@ -85,7 +85,7 @@ class Owner:
         held further up this very stack: waiting for it would never end)."""
         if self.generation != Forks.generation:
             self.check_fork()
-        if running_callbacks and self in _frames.owners:
+        if _running and self in _frames.owners:
             raise RuntimeError(
                 f"a callback must not call its own {self._what} (use another, e.g. a clone made before)"
             )
@@ -131,13 +131,13 @@ class Owner:
     def calling_back(owner: Owner) -> Iterator[None]:
         """Mark ``owner``'s callback as running in this thread (frames nest: a
         callback may drive another object whose own callbacks run inside it)."""
-        global running_callbacks
+        global _running
         _frames.owners.append(owner)
         with _running_lock:
-            running_callbacks += 1
+            _running += 1
         try:
             yield
         finally:
             with _running_lock:
-                running_callbacks -= 1
+                _running -= 1
             _frames.owners.pop()

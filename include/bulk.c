@@ -26,12 +26,12 @@ size_t gearman_cffi_bulk_fill(gearman_cffi_slot *slots, size_t max_count, size_t
   return i;
 }
 
-size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots, size_t first, size_t end,
+size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots, size_t count,
                              gearman_cffi_uniques *uniques, gearman_return_t *ret_ptr)
 {
   size_t added = 0;
   *ret_ptr = GEARMAN_SUCCESS;
-  for (size_t i = end; i-- > first;) {
+  for (size_t i = count; i-- > 0;) {
     if (gearman_cffi_created(&slots[i]))
       continue;
     if (gearman_cffi_add_slot(client, &slots[i], uniques, ret_ptr) == NULL)
@@ -41,19 +41,19 @@ size_t gearman_cffi_bulk_add(gearman_client_st *client, gearman_cffi_slot *slots
   return added;
 }
 
-size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t first, size_t end, char *out,
-                                 size_t *missing, gearman_return_t *rc)
+size_t gearman_cffi_bulk_handles(const gearman_cffi_slot *slots, size_t count, char *out, size_t *missing,
+                                 gearman_return_t *rc)
 {
   size_t length = 0;
-  *missing = end;
+  *missing = count;
   *rc = GEARMAN_SUCCESS;
-  for (size_t i = first; i < end; i++) {
+  for (size_t i = 0; i < count; i++) {
     const gearman_cffi_slot *slot = &slots[i];
     if (gearman_cffi_created(slot)) {
       size_t n = strnlen(slot->job_handle, sizeof slot->job_handle - 1);
       memcpy(out + length, slot->job_handle, n);
       length += n;
-    } else if (*missing == end) {
+    } else if (*missing == count) {
       *missing = i;
       *rc = slot->added && slot->rc != GEARMAN_SUCCESS ? slot->rc : GEARMAN_UNKNOWN_STATE;
     }

@@ -90,12 +90,11 @@ class _Output:
         self._counted: list[Any] | None = None  # the last batch counted (and printed)
 
     def batch_done(self, tasks: list[Any]) -> None:
-        """Count a finished batch and print one record per task.  Counted before
-        the write: a Ctrl-C during a blocked write must not count it twice."""
-        if self.foreground:
-            for number, task in enumerate(tasks, self.submitted + 1):
-                if task.result is None:
-                    self.failed.append((number, task.return_code.name))
+        """Count a finished foreground batch and print one record per task.  Counted
+        before the write: a Ctrl-C during a blocked write must not count it twice."""
+        for number, task in enumerate(tasks, self.submitted + 1):
+            if task.result is None:
+                self.failed.append((number, task.return_code.name))
         self._write(tasks)
 
     def batch_cut_short(self, tasks: list[Any]) -> None:
@@ -109,7 +108,6 @@ class _Output:
         """A background batch's handles (None: not created; the whole list
         None: nothing known, after an interrupt before the batch was read)."""
         if handles and any(handles):
-            self._counted = None
             records = [h.encode("ascii") if h else b"" for h in handles]
             self._write_records(records, len(records) - records.count(b""))
 
