@@ -240,26 +240,26 @@ static int gearman_cffi_visit(struct dl_phdr_info *info, size_t size, void *data
   return 1;
 }
 
+/* Redirect libgearman's import of symbol to wrapper, once; *result keeps the outcome. */
+static int gearman_cffi_install(int *result, const char *symbol, uintptr_t wrapper)
+{
+  if (*result != 0)
+    return *result;
+  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, wrapper, symbol, wrapper, 0,
+                                GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
+  dl_iterate_phdr(gearman_cffi_visit, &search);
+  *result = search.result;
+  return *result;
+}
+
 int gearman_cffi_sockets_install(void)
 {
-  if (gearman_cffi_sockets_result != 0)
-    return gearman_cffi_sockets_result;
-  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, (uintptr_t)&gearman_cffi_setsockopt, "setsockopt",
-                                (uintptr_t)&gearman_cffi_setsockopt, 0, GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
-  dl_iterate_phdr(gearman_cffi_visit, &search);
-  gearman_cffi_sockets_result = search.result;
-  return gearman_cffi_sockets_result;
+  return gearman_cffi_install(&gearman_cffi_sockets_result, "setsockopt", (uintptr_t)&gearman_cffi_setsockopt);
 }
 
 int gearman_cffi_poll_install(void)
 {
-  if (gearman_cffi_poll_result != 0)
-    return gearman_cffi_poll_result;
-  gearman_cffi_search search = {(uintptr_t)&gearman_client_create, (uintptr_t)&gearman_cffi_poll, "poll",
-                                (uintptr_t)&gearman_cffi_poll, 0, GEARMAN_CFFI_SOCKETS_NO_LIBRARY};
-  dl_iterate_phdr(gearman_cffi_visit, &search);
-  gearman_cffi_poll_result = search.result;
-  return gearman_cffi_poll_result;
+  return gearman_cffi_install(&gearman_cffi_poll_result, "poll", (uintptr_t)&gearman_cffi_poll);
 }
 
 #else  /* not ELF on a known architecture (macOS, ...): libgearman keeps its buffers */
