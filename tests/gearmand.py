@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,24 @@ def wait_listening(host: str, port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.02)
     raise RuntimeError(f"gearmand did not start listening on {host}:{port}")
+
+
+def wait_stopped(pid: int, timeout: float = 10.0) -> None:
+    """Return once every thread of ``pid`` is stopped.  ``kill`` only queues
+    SIGSTOP: until each thread is next scheduled, a busy machine lets it run on
+    (and answer a request) after ``kill`` returned."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                states.append(task.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                pass  # a thread that ended meanwhile
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.001)
+    raise RuntimeError(f"process {pid} did not stop")
 
 
 class Gearmand:
@@ -71,6 +91,18 @@ class Gearmand:
     def restart(self) -> Gearmand:
         self.kill()
         return self.start()
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """gearmand stopped (SIGSTOP, every thread seen stopped): the kernel
+        still accepts and buffers, but nothing answers until the block ends."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_stopped(self.proc.pid)
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         self.kill(signal.SIGTERM)

@@ -92,6 +92,9 @@ client = Client(address, timeout=30)
 client.do_background(fn, b"warm-up")  # connected
 tasks = [client.add_task_background(fn, b"parent-%d" % i) for i in range(100)]
 os.kill(gearmand_pid, signal.SIGSTOP)  # the run waits inside libgearman
+while not all(open(f"/proc/{gearmand_pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] in "Tt"
+              for t in os.listdir(f"/proc/{gearmand_pid}/task")):
+    time.sleep(0.001)  # (kill only queues SIGSTOP; on a busy machine a thread may still answer)
 try:
     runner = threading.Thread(target=client.run_tasks)
     runner.start()

@@ -39,17 +39,6 @@ def interrupted(call: Callable[[], object]) -> float:
         timer.cancel()
 
 
-@contextmanager
-def stopped(server: Gearmand) -> Iterator[None]:
-    """gearmand frozen with SIGSTOP: it accepts (the kernel does) but never answers."""
-    assert server.proc is not None
-    server.proc.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        server.proc.send_signal(signal.SIGCONT)
-
-
 def submit_one(client: Client, api: str, fn: str, payload: bytes) -> None:
     if api == "do_background":
         client.do_background(fn, payload)
@@ -92,7 +81,7 @@ def test_interrupted_submission_is_collected_not_duplicated(gearmand: Gearmand, 
     handle; the job is neither lost nor sent twice."""
     with Client(gearmand.address, timeout=None) as client:
         first = client.do_background(fn, b"first")  # connected
-        with stopped(gearmand):
+        with gearmand.frozen():
             latency = interrupted(lambda: submit_one(client, api, fn, b"second"))
         assert latency < LATENCY
         [task] = client.pending_tasks
@@ -106,7 +95,7 @@ def test_interrupted_batch_keeps_every_handle(gearmand: Gearmand, fn: str) -> No
     with Client(gearmand.address, timeout=None) as client:
         client.do_background(fn, b"warm-up")
         tasks = [client.add_task_background(fn, b"batch-%d" % i) for i in range(200)]
-        with stopped(gearmand):
+        with gearmand.frozen():
             assert interrupted(client.run_tasks) < LATENCY
         client.run_tasks()
         handles = {t.job_handle for t in tasks}
@@ -122,7 +111,7 @@ def test_interrupted_do_background_beside_pending_tasks(gearmand: Gearmand, fn: 
     with Client(gearmand.address, timeout=None) as client:
         client.do_background(fn, b"warm-up")
         waiting = client.add_task_background(fn, b"waiting")
-        with stopped(gearmand):
+        with gearmand.frozen():
             assert interrupted(lambda: client.do_background(fn, b"side", unique="side-unique")) < LATENCY
         assert [t.unique for t in client.pending_tasks] == [waiting.unique, "side-unique"]
         side = client.pending_tasks[1]
