@@ -25,7 +25,7 @@ from ._settings import Server, Settings, check_servers, configure, new_c_client
 from ._spread import Spread
 from ._submit import Steps as Steps
 from ._submit import Submitting
-from ._wait import wait
+from ._wait import interruptible, wait
 from .errors import ClientClosedError, GearmanConnectionError, GearmanError, error_from
 from .task import Task, bind_callbacks, is_dropped
 
@@ -117,7 +117,7 @@ class Core(Submitting, BulkSubmitting):
         assigned when C adds it)."""
         with self.owner.locked():
             for lane in self.router.lanes:
-                lane.flush(self.settings)
+                lane.flush(self.settings, self.owner.check_closing)
 
     def withdraw(self, task: Task) -> None:
         with self.owner.locked():
@@ -147,7 +147,7 @@ class Core(Submitting, BulkSubmitting):
                 lane, attempts = self.router.lane, self.router.attempts()
                 for attempt in attempts:
                     try:
-                        lane.flush(self.settings)
+                        lane.flush(self.settings, self.owner.check_closing)
                     except GearmanConnectionError:  # asking for exceptions found the server down
                         self.router.move_on(self.settings)
                         if attempt == attempts[-1]:
@@ -234,12 +234,14 @@ class Core(Submitting, BulkSubmitting):
             steps.close()
 
     def one_shot(self, call: Callable[..., int], *args: Any) -> None:
-        """A C call that completes in one round trip, on a task-free C client."""
+        """A C call that completes in one round trip, on a task-free C client
+        (it loops inside libgearman: run interruptibly)."""
 
         def body(ptr: Any) -> Steps[None]:
-            rc = call(ptr, *args)
-            if rc != SUCCESS:
-                raise error_from(rc, ptr)
+            with interruptible(self.owner.check_closing):
+                rc = call(ptr, *args)
+                if rc != SUCCESS:
+                    raise error_from(rc, ptr)
             yield from ()
 
         wait(self.on_task_free(body))

@@ -21,18 +21,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Container
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from ._libgearman import ffi, lib
 from ._settings import Server, Settings, ask_for_exceptions, new_c_client
-from .errors import error_from
+from ._wait import SLICE_MS
+from .errors import GearmanConnectionError, error_from
 from .task import drop, is_dropped, slot_of
 
 if TYPE_CHECKING:
     from .task import Task
 
-#: The longest single wait inside libgearman; signals are handled in between.
-SLICE_MS = 100
 IO_WAIT = lib.GEARMAN_IO_WAIT
 SUCCESS = lib.GEARMAN_SUCCESS
 
@@ -70,11 +69,22 @@ class Lane:
         self.ret = ffi.new("gearman_return_t *")
 
     # -- C clients ------------------------------------------------------------------
-    def ready_for_foreground(self, ptr: Any) -> None:
-        """Make sure ``ptr`` asked gearmand for exceptions (once per C client)."""
+    def ready_for_foreground(self, ptr: Any, settings: Settings, check: Callable[[], None] | None = None) -> None:
+        """Make sure ``ptr`` asked gearmand for exceptions (once per C client).
+        Interrupted (a signal, ``check()``) or timed out, its answer may still
+        come: that C client is dropped.  (The callers move on from a dead server.)"""
         address = int(ffi.cast("uintptr_t", ptr))
         if address not in self.asked:
-            ask_for_exceptions(ptr)
+            try:
+                ask_for_exceptions(ptr, check)
+            except GearmanConnectionError:
+                raise
+            except BaseException:
+                if ptr is self.side:
+                    self.free_side()
+                elif ptr is self.ptr:
+                    self.replace(settings)
+                raise
             self.asked.add(address)
 
     def new_spare(self) -> Any:
@@ -161,9 +171,10 @@ class Lane:
     def live_pending(self) -> list[Task]:
         return [t for t in self.pending if not is_dropped(t)]
 
-    def flush(self, settings: Settings) -> None:
+    def flush(self, settings: Settings, check: Callable[[], None] | None = None) -> None:
         """Add the tasks queued since the last run to the C client, in order, in
-        one C call (one GIL release per batch, not per task)."""
+        one C call (one GIL release per batch, not per task); ``check``: see
+        :meth:`ready_for_foreground`."""
         if self.stale:
             self.replace(settings)
         if self.withdrawn:  # none of them is in the C client now (stale replaced it)
@@ -172,7 +183,7 @@ class Lane:
             self.withdrawn = 0
         count = len(self.pending) - self.flushed
         if count and self.foreground:
-            self.ready_for_foreground(self.ptr)
+            self.ready_for_foreground(self.ptr, settings, check)
         if count:
             slots = ffi.new("gearman_cffi_slot *[]", [kept[0] for kept in self.keep[self.flushed :]])
             added = lib.gearman_cffi_add_tasks(self.ptr, slots, count, self.uniques, self.ret)

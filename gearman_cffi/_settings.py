@@ -13,10 +13,11 @@ clones made during or after an interrupted run unusable.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 from . import log as _log
 from ._libgearman import ffi, lib
+from ._wait import interruptible
 from .callbacks import TaskCallbacks
 from .errors import GearmanMemoryError, check, error_from
 from .identity import ClientOptions, apply_options
@@ -64,23 +65,25 @@ def configure(ptr: Any, settings: Settings) -> None:
 OPTION_WAIT_MS = 5000
 
 
-def ask_for_exceptions(ptr: Any) -> None:
+def ask_for_exceptions(ptr: Any, check: Callable[[], None] | None = None) -> None:
     """Ask gearmand for WORK_EXCEPTION packets on this C client's connection
     (OPTION_REQ "exceptions"), before its first foreground job: gearmand 1.1.20
     ends a job at WORK_EXCEPTION and tells only clients that asked, so one
     that did not would wait for ever.  libgearman 1.1.20 asks in a blocking
     round trip (at once, and only on connections that exist then), so it is
-    bounded by the client's timeout, or OPTION_WAIT_MS if it has none."""
+    bounded by the client's timeout, or OPTION_WAIT_MS if it has none; a
+    signal or ``check()`` (between slices) stops it (``_wait.interruptible``)."""
     timeout_ms = lib.gearman_client_timeout(ptr)
     bounded = OPTION_WAIT_MS if timeout_ms < 0 else min(timeout_ms, OPTION_WAIT_MS)
     lib.gearman_client_set_timeout(ptr, bounded)
-    try:
-        lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_EXCEPTION)
-    finally:
-        lib.gearman_client_set_timeout(ptr, timeout_ms)
-    if not lib.gearman_client_has_option(ptr, lib.GEARMAN_CLIENT_EXCEPTION):
-        code = lib.gearman_client_error_code(ptr)
-        raise error_from(code if code != lib.GEARMAN_SUCCESS else lib.GEARMAN_COULD_NOT_CONNECT, ptr)
+    with interruptible(check):
+        try:
+            lib.gearman_client_add_options(ptr, lib.GEARMAN_CLIENT_EXCEPTION)
+        finally:
+            lib.gearman_client_set_timeout(ptr, timeout_ms)
+        if not lib.gearman_client_has_option(ptr, lib.GEARMAN_CLIENT_EXCEPTION):
+            code = lib.gearman_client_error_code(ptr)
+            raise error_from(code if code != lib.GEARMAN_SUCCESS else lib.GEARMAN_COULD_NOT_CONNECT, ptr)
 
 
 def check_servers(servers: tuple[Server, ...]) -> None:

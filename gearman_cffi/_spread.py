@@ -201,7 +201,7 @@ class Spread:
             moved = False
             for i in list(active):
                 try:
-                    self.lanes[i].flush(settings)
+                    self.lanes[i].flush(settings, check_closing)
                 except DEATH:  # asking for exceptions (foreground tasks) found the server down: nothing sent
                     self.lost(i, settings, in_doubt=False)
                     active.remove(i)

@@ -146,7 +146,7 @@ class Submitting(CoreParts):
                     target = lane.task_free(self.settings)
                     if foreground:
                         try:
-                            lane.ready_for_foreground(target)
+                            lane.ready_for_foreground(target, self.settings, self.owner.check_closing)
                         except GearmanConnectionError:
                             self._failed(lane, target)
                             if attempt == attempts[-1]:

@@ -63,10 +63,15 @@ _EVENTS_WITH_DATA = frozenset({"data", "warning", "complete", "exception"})
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def extern(fn: _F) -> _F:
-    """``@ffi.def_extern()`` with the function's type kept (for mypy)."""
-    ffi.def_extern(name=fn.__name__)(fn)
-    return fn
+def extern(fn: _F | None = None, *, onerror: Callable[..., Any] | None = None) -> Any:
+    """``@ffi.def_extern()`` with the function's type kept (for mypy);
+    ``@extern(onerror=...)`` passes cffi's handler of an exception it raised."""
+
+    def define(fn: _F) -> _F:
+        ffi.def_extern(name=fn.__name__, onerror=onerror)(fn)
+        return fn
+
+    return define if fn is None else define(fn)
 
 
 # Exceptions raised by callbacks, per thread (run_tasks runs the callbacks in
@@ -81,6 +86,12 @@ def validate(callbacks: object) -> TaskCallbacks | None:
                 raise TypeError(f"callback {name!r} must be callable, not {type(fn).__name__}")
         return callbacks
     raise TypeError(f"callbacks must be a TaskCallbacks or None, not {type(callbacks).__name__}")
+
+
+def store(error: BaseException) -> None:
+    """Keep the first exception a callback raised, for :func:`reraise_stored`."""
+    if getattr(_stored, "error", None) is None:
+        _stored.error = error
 
 
 @contextmanager
@@ -120,8 +131,7 @@ def _dispatch(event: str, c_task: Any) -> int:
         if owner.forked:  # the callback forked, this is the child: stop before reading the parent's socket
             raise RuntimeError("a callback forked: the child cannot go on with its parent's run_tasks()")
     except BaseException as error:  # re-raised by Client.run_tasks
-        if getattr(_stored, "error", None) is None:
-            _stored.error = error
+        store(error)
         return int(lib.GEARMAN_PAUSE)
     return int(lib.GEARMAN_SUCCESS)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from . import _arguments as arg
 from ._libgearman import ffi, lib
-from ._wait import wait
+from ._wait import interruptible, wait
 from .errors import error_from
 from .task import Priority
 
@@ -75,13 +75,15 @@ def do_background_at(
     argument.value.size = size
 
     def steps(ptr: Any) -> Steps[str]:
-        c_task: Any = lib.gearman_execute(ptr, name, len(name), unique_c, unique_size, attr, argument, ffi.NULL)
-        if c_task == ffi.NULL:
-            raise error_from(lib.gearman_client_error_code(ptr), ptr)
+        with interruptible(core.owner.check_closing):  # (it runs the whole task list inside libgearman)
+            c_task: Any = lib.gearman_execute(ptr, name, len(name), unique_c, unique_size, attr, argument, ffi.NULL)
+            if c_task == ffi.NULL:
+                raise error_from(lib.gearman_client_error_code(ptr), ptr)
         handle = ffi.string(lib.gearman_task_job_handle(c_task))
         if not handle:  # not created: leave the task to the C client, which is replaced
             codes = (lib.gearman_task_return(c_task), lib.gearman_client_error_code(ptr))
-            failing = [c for c in codes if c not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT)]
+            # (a task never answered says UNKNOWN_STATE; the client then says why: TIMEOUT ...)
+            failing = [c for c in codes if c not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT, lib.GEARMAN_UNKNOWN_STATE)]
             raise error_from(failing[0] if failing else lib.GEARMAN_UNKNOWN_STATE, ptr)
         lib.gearman_task_free(c_task)
         yield from ()

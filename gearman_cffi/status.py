@@ -28,7 +28,7 @@ from . import _arguments as arg
 from ._lane import IO_WAIT, SLICE_MS, SUCCESS
 from ._libgearman import ffi, lib
 from ._settings import Server
-from ._wait import wait
+from ._wait import interruptible, wait
 from .errors import GearmanConnectionError, error_from
 from .task import JobStatus
 
@@ -121,10 +121,11 @@ def unique_status(core: Core, unique: arg.Text) -> JobStatus:
     data = arg.text(unique, "unique", arg.MAX_UNIQUE)
 
     def ask(ptr: Any) -> JobStatus:
-        status = lib.gearman_client_unique_status(ptr, data, len(data))
-        rc = lib.gearman_status_return(status)
-        if rc not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_JOB_EXISTS, lib.GEARMAN_IN_PROGRESS):
-            raise error_from(rc, ptr)
+        with interruptible(core.owner.check_closing):  # (one round trip inside libgearman)
+            status = lib.gearman_client_unique_status(ptr, data, len(data))
+            rc = lib.gearman_status_return(status)
+            if rc not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_JOB_EXISTS, lib.GEARMAN_IN_PROGRESS):
+                raise error_from(rc, ptr)
         return JobStatus(
             bool(lib.gearman_status_is_known(status)),
             bool(lib.gearman_status_is_running(status)),

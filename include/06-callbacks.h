@@ -51,5 +51,6 @@ extern "Python" gearman_return_t _gearman_cffi_status(gearman_task_st *);
 extern "Python" gearman_return_t _gearman_cffi_complete(gearman_task_st *);
 extern "Python" gearman_return_t _gearman_cffi_exception(gearman_task_st *);
 extern "Python" gearman_return_t _gearman_cffi_fail(gearman_task_st *);
+extern "Python" int _gearman_cffi_between_slices(void);  /* include/sockets.c */
 extern "Python" void _gearman_cffi_log(const char *, gearman_verbose_t, void *);
 extern "Python" gearman_return_t _gearman_cffi_parse_server(const char *, in_port_t, void *);

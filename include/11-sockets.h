@@ -23,6 +23,12 @@ int gearman_cffi_sockets_install(void);
    client (gearman_cffi_run_tasks with a slice of 0): see include/sockets.c.
    Same return values; off (the real poll) for every other call. */
 int gearman_cffi_poll_install(void);
+/* In this thread, while slice_ms > 0: libgearman's poll() waits in slices of
+   at most slice_ms and calls _gearman_cffi_between_slices (include/06-callbacks.h)
+   after each empty one, so a one-shot call that loops inside libgearman
+   (echo, unique status, gearman_execute) stops for a signal or close().
+   0: off.  Returns the previous value (the caller puts it back). */
+int gearman_cffi_poll_slices(int slice_ms);
 int gearman_cffi_poll_state(void);
 int gearman_cffi_sockets_state(void);
 unsigned long gearman_cffi_sockets_skipped(void);

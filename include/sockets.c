@@ -28,20 +28,41 @@
 static int gearman_cffi_sockets_result;
 static int gearman_cffi_poll_result;
 
-/* Where the poll hook copies what libgearman would wait for, in this thread
-   (NULL: the hook is the real poll()); see gearman_cffi_poll below. */
-static __thread int *gearman_cffi_capture_count;
-static __thread int *gearman_cffi_capture_fd;
-static __thread short *gearman_cffi_capture_events;
-static __thread int gearman_cffi_capture_max;
+/* What the poll hook does in this thread instead of the real poll(); see
+   gearman_cffi_poll below.  One thread-local pointer, NULL unless a mode is
+   on, so libgearman's every other poll() costs one load and one branch. */
+typedef struct {
+  int *count;      /* capture: where to copy what libgearman waits for (NULL: not capturing) */
+  int *fd;
+  short *events;
+  int max;
+  int slice_ms;    /* > 0: wait in slices of this, calling Python in between */
+} gearman_cffi_poll_mode_st;
+static __thread gearman_cffi_poll_mode_st gearman_cffi_poll_settings;
+static __thread gearman_cffi_poll_mode_st *gearman_cffi_poll_mode;
+
+static void gearman_cffi_poll_mode_update(void)
+{
+  gearman_cffi_poll_mode_st *m = &gearman_cffi_poll_settings;
+  gearman_cffi_poll_mode = (m->count != NULL || m->slice_ms > 0) ? m : NULL;
+}
 
 /* Turn capturing on (count != NULL: up to max descriptors) or off, in this thread. */
 static __attribute__((unused)) void gearman_cffi_poll_capture(int *count, int *fd, short *events, int max)
 {
-  gearman_cffi_capture_fd = fd;
-  gearman_cffi_capture_events = events;
-  gearman_cffi_capture_max = max;
-  gearman_cffi_capture_count = count;
+  gearman_cffi_poll_settings.fd = fd;
+  gearman_cffi_poll_settings.events = events;
+  gearman_cffi_poll_settings.max = max;
+  gearman_cffi_poll_settings.count = count;
+  gearman_cffi_poll_mode_update();
+}
+
+int gearman_cffi_poll_slices(int slice_ms)
+{
+  int previous = gearman_cffi_poll_settings.slice_ms;
+  gearman_cffi_poll_settings.slice_ms = slice_ms > 0 ? slice_ms : 0;
+  gearman_cffi_poll_mode_update();
+  return previous;
 }
 static unsigned long gearman_cffi_sockets_dropped;
 
@@ -62,6 +83,8 @@ unsigned long gearman_cffi_sockets_skipped(void)
 
 #if defined(__linux__) && defined(__ELF__) && (defined(__x86_64__) || defined(__aarch64__) || defined(__i386__))
 #include <elf.h>
+#include <errno.h>
+#include <time.h>
 #include <link.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -95,6 +118,44 @@ static int gearman_cffi_setsockopt(int fd, int level, int name, const void *valu
   return setsockopt(fd, level, name, value, length);
 }
 
+/* cffi defines the extern "Python" function after this code
+   (gearman_cffi/_interrupt.py): non-zero stops the wait. */
+static int _gearman_cffi_between_slices(void);
+
+static int64_t gearman_cffi_poll_now_ms(void)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The "between slices" mode: libgearman's one poll() of up to timeout ms
+   (-1: none) becomes polls of at most slice_ms, with Python called after each
+   empty one and after a signal (EINTR, which libgearman would retry for ever):
+   Python runs its signal handlers and checks close() there.  If it says stop,
+   poll() fails with ECANCELED, which libgearman reports as an error. */
+static int gearman_cffi_poll_sliced(struct pollfd *fds, nfds_t count, int timeout, int slice_ms)
+{
+  int64_t end = timeout < 0 ? -1 : gearman_cffi_poll_now_ms() + timeout;
+  for (;;) {
+    int wait_ms = slice_ms;
+    if (end >= 0) {
+      int64_t left = end - gearman_cffi_poll_now_ms();
+      if (left < wait_ms)
+        wait_ms = left < 0 ? 0 : (int)left;
+    }
+    int ready = poll(fds, count, wait_ms);
+    if (ready > 0 || (ready < 0 && errno != EINTR))
+      return ready;
+    if (ready == 0 && end >= 0 && gearman_cffi_poll_now_ms() >= end)
+      return 0;  /* libgearman's own timeout */
+    if (_gearman_cffi_between_slices() != 0) {
+      errno = ECANCELED;
+      return -1;
+    }
+  }
+}
+
 /* The poll hook: libgearman's every wait is one poll() in gearman_wait()
    (libgearman/universal.cc), which returns GEARMAN_TIMEOUT when poll() returns
    0, leaving the run resumable.  While gearman_cffi_run_tasks runs a slice of
@@ -102,21 +163,24 @@ static int gearman_cffi_setsockopt(int fd, int level, int name, const void *valu
    waiting and, if nothing is ready, copies the descriptors and events asked
    for into the run and returns 0: the event loop waits for them instead.
    (A count over the maximum is left alone: the caller's "unknown".)
-   Otherwise (any other thread or call, the blocking Client, the worker) it is
-   the real poll(). */
+   While a one-shot call that loops inside libgearman runs in this thread
+   (gearman_cffi_poll_slices), it waits in slices (above).  Otherwise (any
+   other thread or call: the sliced runs, the worker) it is the real poll(). */
 static int gearman_cffi_poll(struct pollfd *fds, nfds_t count, int timeout)
 {
-  int *captured = gearman_cffi_capture_count;
-  if (captured == NULL)
+  gearman_cffi_poll_mode_st *mode = gearman_cffi_poll_mode;
+  if (mode == NULL)
     return poll(fds, count, timeout);
+  if (mode->count == NULL)
+    return gearman_cffi_poll_sliced(fds, count, timeout, mode->slice_ms);
   int ready = poll(fds, count, 0);
-  if (ready != 0 || count > (nfds_t)gearman_cffi_capture_max)
+  if (ready != 0 || count > (nfds_t)mode->max)
     return ready;
   for (nfds_t i = 0; i < count; i++) {
-    gearman_cffi_capture_fd[i] = fds[i].fd;
-    gearman_cffi_capture_events[i] = fds[i].events;
+    mode->fd[i] = fds[i].fd;
+    mode->events[i] = fds[i].events;
   }
-  *captured = (int)count;
+  *mode->count = (int)count;
   return 0;
 }
 
