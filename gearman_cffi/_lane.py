@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ._libgearman import ffi, lib
 from ._settings import Server, Settings, ask_for_exceptions, new_c_client
-from ._wait import SLICE_MS
+from ._wait import SLICE_MS as SLICE_MS
 from .errors import GearmanConnectionError, error_from
 from .task import drop, is_dropped, slot_of
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar, overload
 
 from ._libgearman import ffi, lib
 from ._owner import Owner
@@ -63,6 +63,10 @@ _EVENTS_WITH_DATA = frozenset({"data", "warning", "complete", "exception"})
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+@overload
+def extern(fn: _F) -> _F: ...
+@overload
+def extern(*, onerror: Callable[..., Any]) -> Callable[[_F], _F]: ...
 def extern(fn: _F | None = None, *, onerror: Callable[..., Any] | None = None) -> Any:
     """``@ffi.def_extern()`` with the function's type kept (for mypy);
     ``@extern(onerror=...)`` passes cffi's handler of an exception it raised."""
@@ -169,4 +173,3 @@ def _gearman_cffi_exception(c_task: Any) -> int:
 @extern
 def _gearman_cffi_fail(c_task: Any) -> int:
     return _dispatch("fail", c_task)
-

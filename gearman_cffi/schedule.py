@@ -83,7 +83,8 @@ def do_background_at(
         if not handle:  # not created: leave the task to the C client, which is replaced
             codes = (lib.gearman_task_return(c_task), lib.gearman_client_error_code(ptr))
             # (a task never answered says UNKNOWN_STATE; the client then says why: TIMEOUT ...)
-            failing = [c for c in codes if c not in (lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT, lib.GEARMAN_UNKNOWN_STATE)]
+            no_reason = (lib.GEARMAN_SUCCESS, lib.GEARMAN_IO_WAIT, lib.GEARMAN_UNKNOWN_STATE)
+            failing = [c for c in codes if c not in no_reason]
             raise error_from(failing[0] if failing else lib.GEARMAN_UNKNOWN_STATE, ptr)
         lib.gearman_task_free(c_task)
         yield from ()
