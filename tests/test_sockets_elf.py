@@ -61,6 +61,13 @@ def test_hook_redirects_the_import(tmp_path: Path, target: str, layout: str) -> 
     # socketpair) returns 0 at once with the descriptor and events captured
     assert r["poll_state"] == 1 and r["real"] == 1
     assert r["captured"] == 0 and r["count"] == 1 and r["fd_ok"] == 1 and r["events"] == 1  # POLLIN
+    # between slices (one-shot calls of the blocking Client): off before and after, and
+    # a quiet wait of 120 ms in 20 ms slices called back between them (up to 5 times),
+    # stopped when told (poll() -1 with ECANCELED), and a ready descriptor returns at once
+    assert r["was"] == 0 and r["back"] == 20
+    assert r["quiet"] == 0 and 1 <= r["calls"] <= 5
+    assert r["stopped"] == -1 and r["canceled"] == 1 and r["stop_calls"] == 2
+    assert r["ready"] == 1
 
 
 @pytest.mark.parametrize("target", TARGETS)

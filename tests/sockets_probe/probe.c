@@ -4,8 +4,10 @@
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <errno.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 void *gearman_client_create(void *client);
 int fakegear_open(void);
@@ -13,6 +15,13 @@ int fakegear_wait(int fd, int timeout);
 
 #include "11-sockets.h"
 #include "sockets.c"
+
+/* The stand-in for the Python callback between slices: says stop at call stop_after. */
+static int between_calls, stop_after = -1;
+static int _gearman_cffi_between_slices(void)
+{
+  return ++between_calls == stop_after;
+}
 
 static int option(int fd, int level, int name)
 {
@@ -39,7 +48,20 @@ int main(void)
   gearman_cffi_poll_capture(&count, fd, events, 8);
   int captured = fakegear_wait(pair[0], 1000);
   gearman_cffi_poll_capture(NULL, NULL, NULL, 0);
-  printf("{\"state\": %d, \"again\": %d, \"skipped\": %lu, \"before_sndbuf\": %d, \"sndbuf\": %d, \"rcvbuf\": %d, "
+  /* between slices: a quiet 120 ms wait in slices of 20 ms calls back between them and
+     ends at the timeout; told to stop, it fails with ECANCELED; ready, it returns at once */
+  int was = gearman_cffi_poll_slices(20);
+  int quiet = fakegear_wait(pair[0], 120);
+  int calls = between_calls;
+  stop_after = calls + 2;
+  int stopped = fakegear_wait(pair[0], -1);
+  int stop_errno = errno, stop_calls = between_calls - calls;
+  write(pair[1], "x", 1);
+  int ready = fakegear_wait(pair[0], -1);
+  int back = gearman_cffi_poll_slices(was);
+  printf("{\"was\": %d, \"quiet\": %d, \"calls\": %d, \"stopped\": %d, \"canceled\": %d, \"stop_calls\": %d, "
+         "\"ready\": %d, \"back\": %d, ", was, quiet, calls, stopped, stop_errno == ECANCELED, stop_calls, ready, back);
+  printf("\"state\": %d, \"again\": %d, \"skipped\": %lu, \"before_sndbuf\": %d, \"sndbuf\": %d, \"rcvbuf\": %d, "
          "\"nodelay\": %d, \"own_sndbuf\": %d, \"poll_state\": %d, \"real\": %d, \"captured\": %d, "
          "\"count\": %d, \"fd_ok\": %d, \"events\": %d}\n",
          state, again, gearman_cffi_sockets_skipped(), option(before, SOL_SOCKET, SO_SNDBUF),
