@@ -1,11 +1,13 @@
 """gearman_cffi.aio contender for bench/run.py; same arguments as bench/c/gearman_bench.c.
 
-  bench_aio.py HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit THREADS BATCH [asyncio|uvloop]
+  bench_aio.py HOST PORT do|batch JOBS SIZE normal|high|low auto|explicit THREADS BATCH [asyncio|uvloop] [floor]
 
 ``do``: one ``await client.do_background(...)`` at a time on an idle loop (the
 latency of a single await); ``batch``: BATCH coroutines awaiting
 ``do_background`` at once (``asyncio.gather``), as often as JOBS needs.
-THREADS is ignored (one event loop).  Prints {"jobs": N, "seconds": wall time
+THREADS is ignored (one event loop).  ``floor``: the same coroutines with the
+Gearman work taken out (each awaits a future that one callback per batch
+resolves), the most any one-coroutine-per-job client could reach.  Prints {"jobs": N, "seconds": wall time
 of the submissions, "cpu": process CPU time}.
 """
 
@@ -41,6 +43,30 @@ async def submit(host: str, port: int, mode: str, jobs: int, payload: bytes, pri
         return time.perf_counter() - start, time.process_time() - cpu_start
 
 
+async def floor(jobs: int, payload: bytes, batch: int) -> tuple[float, float]:
+    """asyncio alone: per job a coroutine, a call that queues a future and the
+    await; per batch one loop callback that resolves them all."""
+    loop = asyncio.get_running_loop()
+    waiting: list[asyncio.Future[str]] = []
+
+    def resolve() -> None:
+        for future in waiting:
+            future.set_result("H:floor:1")
+        waiting.clear()
+
+    async def do(function_name: str, workload: bytes) -> str:
+        future = loop.create_future()
+        if not waiting:
+            loop.call_soon(resolve)
+        waiting.append(future)
+        return await future
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for first in range(0, jobs, batch):
+        await asyncio.gather(*[do("bench", payload) for _ in range(min(batch, jobs - first))])
+    return time.perf_counter() - start, time.process_time() - cpu_start
+
+
 def runner(loop: str) -> Callable[[Any], tuple[float, float]]:
     if loop == "uvloop":
         import uvloop
@@ -52,6 +78,10 @@ def runner(loop: str) -> Callable[[Any], tuple[float, float]]:
 def main() -> None:
     host, port, mode, jobs, size, priority, unique, _threads, batch = sys.argv[1:10]
     loop = sys.argv[10] if len(sys.argv) > 10 else "asyncio"
+    if sys.argv[11:] == ["floor"]:
+        seconds, cpu = runner(loop)(floor(int(jobs), b"x" * int(size), int(batch)))
+        print(json.dumps({"jobs": int(jobs), "seconds": seconds, "cpu": cpu}))
+        return
     coro = submit(host, int(port), mode, int(jobs), b"x" * int(size), priority, unique == "explicit", int(batch))
     seconds, cpu = runner(loop)(coro)
     print(json.dumps({"jobs": int(jobs), "seconds": seconds, "cpu": cpu}))
