@@ -119,7 +119,7 @@ static int gearman_cffi_setsockopt(int fd, int level, int name, const void *valu
 }
 
 /* cffi defines the extern "Python" function after this code
-   (gearman_cffi/_interrupt.py): non-zero stops the wait. */
+   (gearman_cffi/_wait.py): non-zero stops the wait. */
 static int _gearman_cffi_between_slices(void);
 
 static int64_t gearman_cffi_poll_now_ms(void)

@@ -20,6 +20,7 @@ from gearman_cffi._sockets import poll_hook
 pytestmark = pytest.mark.skipif(not poll_hook(), reason="libgearman's poll() is not redirected on this platform")
 
 LATER = 3600.0  # do_background_at: an hour from now
+WATCHDOG = 15.0  # seconds before a call Ctrl-C did not stop is ended by the server going away
 
 CALLS: dict[str, Callable[[Client, str], object]] = {
     "echo": lambda client, fn: client.echo(b"is anyone there?"),
@@ -34,21 +35,29 @@ CALLS: dict[str, Callable[[Client, str], object]] = {
 def test_sigint_interrupts_a_one_shot_call_on_a_silent_server(call: str, fn: str) -> None:
     silent = SilentServer()
     port = silent.port
-    with Client(silent.address, timeout=None) as client:
-        assert interrupted(lambda: CALLS[call](client, fn)) < LATENCY
-        assert interrupted(lambda: CALLS[call](client, fn)) < LATENCY  # a second Ctrl-C in a row too
-        silent.close()
-        server = Gearmand(port=port).start()
-        try:
-            client.ping()
-            handle = client.do_background(fn, b"after the interrupt", unique="after-the-interrupt")
-            assert server.job_handles() == {handle}
-            assert server.queued(fn) == 1
-            assert client.unique_status("after-the-interrupt").is_known
-            later = client.do_background_at(time.time() + LATER, fn, b"later")
-            assert server.job_handles() == {handle, later}
-        finally:
-            server.stop()
+    # A regression must fail, not hang: closing the listening socket resets the
+    # connections it never accepted, which ends any wait on them with an error.
+    watchdog = threading.Timer(WATCHDOG, silent.close)
+    watchdog.start()
+    try:
+        with Client(silent.address, timeout=None) as client:
+            assert interrupted(lambda: CALLS[call](client, fn)) < LATENCY
+            assert interrupted(lambda: CALLS[call](client, fn)) < LATENCY  # a second Ctrl-C in a row too
+            watchdog.cancel()
+            silent.close()
+            server = Gearmand(port=port).start()
+            try:
+                client.ping()
+                handle = client.do_background(fn, b"after the interrupt", unique="after-the-interrupt")
+                assert server.job_handles() == {handle}
+                assert server.queued(fn) == 1
+                assert client.unique_status("after-the-interrupt").is_known
+                later = client.do_background_at(time.time() + LATER, fn, b"later")
+                assert server.job_handles() == {handle, later}
+            finally:
+                server.stop()
+    finally:
+        watchdog.cancel()
 
 
 @pytest.mark.parametrize("call", list(CALLS))
