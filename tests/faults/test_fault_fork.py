@@ -87,14 +87,13 @@ def test_child_dropping_parent_client_does_not_close_parent_connection(gearmand:
 FORK_DURING_A_RUN = """
 import os, signal, sys, threading, time
 from gearman_cffi import Client
+from gearmand import wait_stopped
 address, fn, gearmand_pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 client = Client(address, timeout=30)
 client.do_background(fn, b"warm-up")  # connected
 tasks = [client.add_task_background(fn, b"parent-%d" % i) for i in range(100)]
 os.kill(gearmand_pid, signal.SIGSTOP)  # the run waits inside libgearman
-while not all(open(f"/proc/{gearmand_pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()[0] in "Tt"
-              for t in os.listdir(f"/proc/{gearmand_pid}/task")):
-    time.sleep(0.001)  # (kill only queues SIGSTOP; on a busy machine a thread may still answer)
+wait_stopped(gearmand_pid)  # (kill only queues SIGSTOP; on a busy machine a thread may still answer)
 try:
     runner = threading.Thread(target=client.run_tasks)
     runner.start()
